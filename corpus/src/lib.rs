@@ -18,7 +18,9 @@ pub enum Expect {
     NoMatch,
     /// The pattern is refused; `reason` is AWS's exact reason (`None` for malformed JSON, whose
     /// wording is free).
-    Invalid { reason: Option<String> },
+    Invalid {
+        reason: Option<String>,
+    },
     /// The event cannot be read.
     EventError,
 }
@@ -65,7 +67,11 @@ pub fn load() -> Vec<Case> {
                 continue;
             }
             let location = format!("{file_name}:{}", index + 1);
-            cases.push(parse_case(line).unwrap_or_else(|e| panic!("{location}: {e}")).located(location));
+            cases.push(
+                parse_case(line)
+                    .unwrap_or_else(|e| panic!("{location}: {e}"))
+                    .located(location),
+            );
         }
     }
     let mut names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
@@ -88,7 +94,9 @@ fn parse_case(line: &str) -> Result<Case, String> {
     let fields: HashMap<String, &RawValue> =
         serde_json::from_str(line).map_err(|e| e.to_string())?;
     let string_of = |key: &str| -> Option<String> {
-        fields.get(key).and_then(|v| serde_json::from_str(v.get()).ok())
+        fields
+            .get(key)
+            .and_then(|v| serde_json::from_str(v.get()).ok())
     };
     let text_of = |key: &str| -> Result<Option<String>, String> {
         let Some(value) = fields.get(key) else {

@@ -62,9 +62,10 @@ pub enum PatternError {
     TooManyElementsInNumeric,
     #[error("Bottom must be less than top")]
     BottomNotBelowTop,
-    /// A number that does not fit in binary64 (e.g. `1e400`) where a numeric value is needed.
-    #[error("Value of numeric must be a finite number: {0}")]
-    NumberOutOfRange(String),
+    /// A number where a comparable value is needed that binary64 cannot hold as written (`1e400`,
+    /// `12345678901234567890`).
+    #[error("Cannot compare number : {0}")]
+    NotComparable(String),
     #[error("Anything-But expression name not found")]
     AnythingButExpressionNameNotFound,
     #[error("Unsupported anything-but pattern: {0}")]
@@ -77,7 +78,9 @@ pub enum PatternError {
         "Inside anything but list, either all values are number or string, mixed type is not supported"
     )]
     AnythingButMixedTypes,
-    #[error("Inside anything-but/equals-ignore-case list, number|start|null|boolean is not supported.")]
+    #[error(
+        "Inside anything-but/equals-ignore-case list, number|start|null|boolean is not supported."
+    )]
     AnythingButIgnoreCaseType,
     #[error("Null prefix/suffix not allowed")]
     NullPrefixSuffix,

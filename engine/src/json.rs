@@ -38,6 +38,18 @@ impl Number {
         }
     }
 
+    /// The same number, keeping its value only if binary64 holds it as written: the value's
+    /// shortest round-trip text is the same decimal number (`0.1`, `3.0e2`, `5e-324` yes;
+    /// `12345678901234567890`, `1e400` no). Patterns compare other numbers as text.
+    pub(crate) fn comparable_only(mut self) -> Number {
+        if let Some(v) = self.value {
+            if decimal_digits(&format!("{v:e}")) != decimal_digits(&self.text) {
+                self.value = None;
+            }
+        }
+        self
+    }
+
     /// The number as written.
     pub(crate) fn text(&self) -> &str {
         &self.text
@@ -55,6 +67,33 @@ impl Number {
             _ => self.text == other.text,
         }
     }
+}
+
+/// A decimal number's value as (significant digits, exponent of the last digit), with zeros
+/// normalised away, so equal decimal values compare equal whatever their spelling. The sign of
+/// zero is dropped (`-0` equals `0`).
+fn decimal_digits(text: &str) -> (bool, String, i64) {
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(at) => (
+            &unsigned[..at],
+            unsigned[at + 1..].parse::<i64>().unwrap_or(0),
+        ),
+        None => (unsigned, 0),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{int_part}{frac_part}");
+    let mut exponent = exponent - frac_part.len() as i64;
+    let trimmed_end = digits.trim_end_matches('0');
+    exponent += (digits.len() - trimmed_end.len()) as i64;
+    let significant = trimmed_end.trim_start_matches('0');
+    if significant.is_empty() {
+        return (false, String::new(), 0);
+    }
+    (negative, significant.to_owned(), exponent)
 }
 
 /// Why JSON could not be read, and where.
@@ -77,7 +116,10 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Json, JsonError> {
     let value = reader.value(0)?;
     reader.skip_whitespace();
     if reader.pos != bytes.len() {
-        return Err(JsonError::at(reader.pos, "trailing characters after the JSON value"));
+        return Err(JsonError::at(
+            reader.pos,
+            "trailing characters after the JSON value",
+        ));
     }
     Ok(value)
 }
@@ -206,7 +248,10 @@ impl Reader<'_> {
         if self.peek() == Some(b'.') {
             self.pos += 1;
             if digits(self) == 0 {
-                return Err(JsonError::at(self.pos, "invalid number: no digits after '.'"));
+                return Err(JsonError::at(
+                    self.pos,
+                    "invalid number: no digits after '.'",
+                ));
             }
         }
         if let Some(b'e' | b'E') = self.peek() {
@@ -215,7 +260,10 @@ impl Reader<'_> {
                 self.pos += 1;
             }
             if digits(self) == 0 {
-                return Err(JsonError::at(self.pos, "invalid number: no digits in exponent"));
+                return Err(JsonError::at(
+                    self.pos,
+                    "invalid number: no digits in exponent",
+                ));
             }
         }
         // The scanned bytes are ASCII by construction.
@@ -279,8 +327,7 @@ impl Reader<'_> {
                             let second = self.hex4()?;
                             if (0xDC00..=0xDFFF).contains(&second) {
                                 let c = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
-                                char::from_u32(c)
-                                    .ok_or(JsonError::at(at, "invalid \\u escape"))
+                                char::from_u32(c).ok_or(JsonError::at(at, "invalid \\u escape"))
                             } else {
                                 Err(JsonError::at(at, "lone surrogate in a \\u escape"))
                             }
@@ -343,6 +390,29 @@ mod tests {
         assert!(num("1e400").same_as(&num("1e400")));
         assert!(!num("1e400").same_as(&num("1E400")));
         assert!(!num("0.1").same_as(&num("0.10000000000000002")));
+        // Patterns keep a value only when binary64 holds the number as written.
+        for exact in [
+            "0.1",
+            "3.0e2",
+            "300.000",
+            "5e-324",
+            "1e23",
+            "-0",
+            "0.0",
+            "1.7976931348623157e308",
+        ] {
+            assert!(num(exact).comparable_only().value().is_some(), "{exact}");
+        }
+        for inexact in [
+            "12345678901234567890",
+            "1e400",
+            "0.1000000000000000055511151231257827",
+        ] {
+            assert!(
+                num(inexact).comparable_only().value().is_none(),
+                "{inexact}"
+            );
+        }
     }
 
     #[test]
@@ -368,7 +438,11 @@ mod tests {
             b"",
             b"NaN",
         ] {
-            assert!(parse(bad).is_err(), "accepted {:?}", String::from_utf8_lossy(bad));
+            assert!(
+                parse(bad).is_err(),
+                "accepted {:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 

@@ -1,14 +1,56 @@
-//! evmatch: match JSON events against AWS EventBridge event patterns.
+//! evmatch matches JSON events against [AWS EventBridge event patterns], with EventBridge's exact
+//! semantics.
 //!
-//! (Crate docs are completed with the public API.)
+//! ```
+//! use evmatch::Matcher;
+//!
+//! let mut matcher = Matcher::new();
+//! matcher.add_rule("stopped-ec2", r#"{"source": ["aws.ec2"], "detail": {"state": [{"anything-but": "running"}]}}"#)?;
+//! matcher.add_rule("big-objects", r#"{"detail": {"object": {"size": [{"numeric": [">", 1048576]}]}}}"#)?;
+//!
+//! let event = br#"{"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification",
+//!                  "detail": {"instance-id": "i-0123", "state": "stopped"}}"#;
+//! assert_eq!(matcher.matches(event)?, ["stopped-ec2"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! A pattern that EventBridge would refuse is refused with EventBridge's own reason:
+//!
+//! ```
+//! let err = evmatch::Pattern::parse(r#"{"detail": {"state": [{"numeric": [">", 5, "<", 1]}]}}"#).unwrap_err();
+//! assert_eq!(err.to_string(), "Bottom must be less than top");
+//! ```
+//!
+//! # The pipeline
+//!
+//! parse (text → [`Pattern`], validated) → match. [`Pattern::matches`] and [`Matcher`] evaluate
+//! with the reference interpreter, which defines what "match" means (see the `reference` module
+//! docs: paths, leaves, array consistency, absence).
+//!
+//! # Semantics in brief
+//!
+//! Fields AND, array elements OR; event arrays match if any element does, and fields taken from
+//! inside one array of objects must come from the same element. Strings match strings, numbers
+//! match numbers by binary64 value (`300` = `3.0e2`), `null` matches only null. Operators:
+//! `prefix`, `suffix` (and their `equals-ignore-case` forms), `equals-ignore-case` (Unicode case
+//! folding on both sides), `wildcard`, `anything-but` (value, list, prefix, suffix,
+//! equals-ignore-case, wildcard), `numeric`, `exists`, `cidr`, `$or`. Where event-ruler (the engine
+//! inside EventBridge) is inconsistent we do the consistent thing; the README lists each case.
+//!
+//! # Limits
+//!
+//! Inputs are bounded (see [`limits`]): nesting depth, pattern and event size, fields per rule,
+//! `$or` expansion. Exceeding one is a typed error, never a panic.
+//!
+//! [AWS EventBridge event patterns]: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html
 
 mod casefold;
 mod error;
 mod json;
 pub mod limits;
+mod matcher;
 mod pattern;
 mod reference;
-mod matcher;
 
 pub use error::{EventError, PatternError};
 pub use matcher::Matcher;

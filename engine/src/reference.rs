@@ -61,7 +61,13 @@ impl Event {
         Ok(event)
     }
 
-    fn flatten(&mut self, value: Json, path: &mut String, membership: &mut Membership, arrays: &mut usize) {
+    fn flatten(
+        &mut self,
+        value: Json,
+        path: &mut String,
+        membership: &mut Membership,
+        arrays: &mut usize,
+    ) {
         match value {
             Json::Object(members) => {
                 for (key, value) in members {
@@ -78,9 +84,17 @@ impl Event {
                 let array = *arrays;
                 *arrays += 1;
                 for (index, element) in elements.into_iter().enumerate() {
-                    membership.push((array, index));
+                    // Only containers are tied to their index: a scalar element carries no
+                    // array-consistency constraint (event-ruler gives membership to objects and
+                    // arrays in an array, not to scalars).
+                    let tied = matches!(element, Json::Object(_) | Json::Array(_));
+                    if tied {
+                        membership.push((array, index));
+                    }
                     self.flatten(element, path, membership, arrays);
-                    membership.pop();
+                    if tied {
+                        membership.pop();
+                    }
                 }
             }
             scalar => self.leaves.entry(path.clone()).or_default().push(Leaf {
@@ -91,7 +105,10 @@ impl Event {
     }
 
     pub(crate) fn matches(&self, pattern: &Pattern) -> bool {
-        pattern.sub_rules.iter().any(|rule| self.matches_sub_rule(rule))
+        pattern
+            .sub_rules
+            .iter()
+            .any(|rule| self.matches_sub_rule(rule))
     }
 
     fn matches_sub_rule(&self, rule: &SubRule) -> bool {
@@ -100,13 +117,21 @@ impl Event {
 
     /// Can `fields` all hold, given the leaves picked so far (`picked`) and the paths that must
     /// end up absent (`absent`)?
-    fn search<'a>(&self, fields: &'a [FieldCondition], picked: &Membership, absent: &mut Vec<&'a str>) -> bool {
+    fn search<'a>(
+        &self,
+        fields: &'a [FieldCondition],
+        picked: &Membership,
+        absent: &mut Vec<&'a str>,
+    ) -> bool {
         let Some((field, rest)) = fields.split_first() else {
             return absent.iter().all(|path| self.absent(path, picked));
         };
         for leaf in self.leaves_at(&field.path) {
             if consistent(picked, &leaf.membership)
-                && field.matchers.iter().any(|m| m.accepts(scalar(&leaf.value)))
+                && field
+                    .matchers
+                    .iter()
+                    .any(|m| m.accepts(scalar(&leaf.value)))
                 && self.search(rest, &merge(picked, &leaf.membership), absent)
             {
                 return true;
@@ -168,8 +193,10 @@ mod tests {
     #[test]
     fn array_consistency() {
         let rule = r#"{"employees":{"first":["Anna"],"last":["Jones"]}}"#;
-        let split = r#"{"employees":[{"first":"Anna","last":"Smith"},{"first":"Bob","last":"Jones"}]}"#;
-        let together = r#"{"employees":[{"first":"Bob","last":"Smith"},{"first":"Anna","last":"Jones"}]}"#;
+        let split =
+            r#"{"employees":[{"first":"Anna","last":"Smith"},{"first":"Bob","last":"Jones"}]}"#;
+        let together =
+            r#"{"employees":[{"first":"Bob","last":"Smith"},{"first":"Anna","last":"Jones"}]}"#;
         assert!(!matches(rule, split));
         assert!(matches(rule, together));
     }
@@ -180,7 +207,10 @@ mod tests {
         let event = r#"{"a":[{"x":5},{"y":1}]}"#;
         assert!(matches(r#"{"a":{"x":[{"exists":false}],"y":[1]}}"#, event));
         assert!(matches(r#"{"a":{"z":[{"exists":false}],"y":[1]}}"#, event));
-        assert!(!matches(r#"{"a":{"x":[{"exists":false}],"y":[5]}}"#, r#"{"a":[{"x":5,"y":5}]}"#));
+        assert!(!matches(
+            r#"{"a":{"x":[{"exists":false}],"y":[5]}}"#,
+            r#"{"a":[{"x":5,"y":5}]}"#
+        ));
         // With no other field to anchor it, any x anywhere is presence.
         assert!(!matches(r#"{"a":{"x":[{"exists":false}]}}"#, event));
     }

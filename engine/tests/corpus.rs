@@ -14,7 +14,10 @@ fn verdict(case: &Case) -> Result<Expect, String> {
             })
         }
     };
-    let event = case.event.as_deref().ok_or("the pattern is valid but the case has no event")?;
+    let event = case
+        .event
+        .as_deref()
+        .ok_or("the pattern is valid but the case has no event")?;
     Ok(match pattern.matches(event.as_bytes()) {
         Ok(true) => Expect::Match,
         Ok(false) => Expect::NoMatch,
@@ -25,7 +28,11 @@ fn verdict(case: &Case) -> Result<Expect, String> {
 #[test]
 fn every_case_holds_on_the_reference_matcher() {
     let cases = evmatch_corpus::load();
-    assert!(cases.len() >= 300, "the corpus has only {} cases", cases.len());
+    assert!(
+        cases.len() >= 300,
+        "the corpus has only {} cases",
+        cases.len()
+    );
     let mut failures = Vec::new();
     for case in &cases {
         match verdict(case) {

@@ -37,15 +37,28 @@ fn number_text() -> impl Strategy<Value = String> {
 }
 
 fn wildcard_text() -> impl Strategy<Value = String> {
-    proptest::collection::vec(prop_oneof![Just("a"), Just("b"), Just("*"), Just("\\\\*"), Just("\\\\\\\\"), Just("\\\\x")], 0..5)
-        .prop_map(|parts| parts.concat())
+    proptest::collection::vec(
+        prop_oneof![
+            Just("a"),
+            Just("b"),
+            Just("*"),
+            Just("\\\\*"),
+            Just("\\\\\\\\"),
+            Just("\\\\x")
+        ],
+        0..5,
+    )
+    .prop_map(|parts| parts.concat())
 }
 
 fn string_list() -> impl Strategy<Value = String> {
     prop_oneof![
         short_string().prop_map(|s| quoted(&s)),
         proptest::collection::vec(short_string(), 0..3).prop_map(|v| {
-            format!("[{}]", v.iter().map(|s| quoted(s)).collect::<Vec<_>>().join(","))
+            format!(
+                "[{}]",
+                v.iter().map(|s| quoted(s)).collect::<Vec<_>>().join(",")
+            )
         }),
     ]
 }
@@ -58,21 +71,36 @@ fn matcher() -> impl Strategy<Value = String> {
         Just("true".to_owned()),
         Just("null".to_owned()),
         short_string().prop_map(|s| format!("{{\"prefix\":{}}}", quoted(&s))),
-        short_string().prop_map(|s| format!("{{\"suffix\":{{\"equals-ignore-case\":{}}}}}", quoted(&s))),
+        short_string()
+            .prop_map(|s| format!("{{\"suffix\":{{\"equals-ignore-case\":{}}}}}", quoted(&s))),
         short_string().prop_map(|s| format!("{{\"equals-ignore-case\":{}}}", quoted(&s))),
         short_string().prop_map(|s| format!("{{\"exactly\":{}}}", quoted(&s))),
         wildcard_text().prop_map(|s| format!("{{\"wildcard\":\"{s}\"}}")),
         string_list().prop_map(|s| format!("{{\"anything-but\":{s}}}")),
         number_text().prop_map(|n| format!("{{\"anything-but\":[{n}]}}")),
-        (prop_oneof![Just("prefix"), Just("suffix"), Just("equals-ignore-case")], string_list())
+        (
+            prop_oneof![Just("prefix"), Just("suffix"), Just("equals-ignore-case")],
+            string_list()
+        )
             .prop_map(|(op, s)| format!("{{\"anything-but\":{{\"{op}\":{s}}}}}")),
         wildcard_text().prop_map(|s| format!("{{\"anything-but\":{{\"wildcard\":\"{s}\"}}}}")),
-        (prop_oneof![Just("="), Just("<"), Just(">="), Just(">")], number_text())
+        (
+            prop_oneof![Just("="), Just("<"), Just(">="), Just(">")],
+            number_text()
+        )
             .prop_map(|(op, n)| format!("{{\"numeric\":[\"{op}\",{n}]}}")),
         (number_text(), number_text())
             .prop_map(|(a, b)| format!("{{\"numeric\":[\">\",{a},\"<=\",{b}]}}")),
         any::<bool>().prop_map(|b| format!("{{\"exists\":{b}}}")),
-        (prop_oneof![Just("10.0.0.0"), Just("10.1.2.3"), Just("2001:db8::"), Just("x")], 0u32..140)
+        (
+            prop_oneof![
+                Just("10.0.0.0"),
+                Just("10.1.2.3"),
+                Just("2001:db8::"),
+                Just("x")
+            ],
+            0u32..140
+        )
             .prop_map(|(ip, mask)| format!("{{\"cidr\":\"{ip}/{mask}\"}}")),
     ]
 }
@@ -89,10 +117,15 @@ fn pattern_text() -> impl Strategy<Value = String> {
         prop_oneof![
             (field_name(), proptest::collection::vec(inner.clone(), 1..3))
                 .prop_map(|(name, ms)| format!("\"{name}\":{{{}}}", ms.join(","))),
-            proptest::collection::vec(proptest::collection::vec(inner, 1..3), 2..4).prop_map(|branches| {
-                let objects: Vec<String> = branches.iter().map(|b| format!("{{{}}}", b.join(","))).collect();
-                format!("\"$or\":[{}]", objects.join(","))
-            }),
+            proptest::collection::vec(proptest::collection::vec(inner, 1..3), 2..4).prop_map(
+                |branches| {
+                    let objects: Vec<String> = branches
+                        .iter()
+                        .map(|b| format!("{{{}}}", b.join(",")))
+                        .collect();
+                    format!("\"$or\":[{}]", objects.join(","))
+                }
+            ),
         ]
     });
     proptest::collection::vec(member, 1..4).prop_map(|ms| format!("{{{}}}", ms.join(",")))

@@ -34,8 +34,12 @@ impl IpRange {
     /// Does the string `value` hold an address of this range's family inside it?
     pub(crate) fn contains_text(&self, value: &str) -> bool {
         match (self, parse_ip(value)) {
-            (IpRange::V4 { low, high }, Some(IpAddr::V4(ip))) => (*low..=*high).contains(&ip.into()),
-            (IpRange::V6 { low, high }, Some(IpAddr::V6(ip))) => (*low..=*high).contains(&ip.into()),
+            (IpRange::V4 { low, high }, Some(IpAddr::V4(ip))) => {
+                (*low..=*high).contains(&ip.into())
+            }
+            (IpRange::V6 { low, high }, Some(IpAddr::V6(ip))) => {
+                (*low..=*high).contains(&ip.into())
+            }
             _ => false,
         }
     }
@@ -158,7 +162,10 @@ mod tests {
             ("hello/8", NonstandardIp("hello".into())),
             ("1.2.3/8", NonstandardIp("1.2.3".into())),
             ("999.0.0.1/8", InvalidIp("999.0.0.1".into())),
-            ("1:2:3:4:5:6:7:8:9/64", InvalidIp("1:2:3:4:5:6:7:8:9".into())),
+            (
+                "1:2:3:4:5:6:7:8:9/64",
+                InvalidIp("1:2:3:4:5:6:7:8:9".into()),
+            ),
             ("10.0.0.0/32", CidrIpv4Mask),
             ("::/128", CidrIpv6Mask),
         ];

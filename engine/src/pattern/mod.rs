@@ -6,8 +6,8 @@
 
 pub(crate) mod cidr;
 mod parse;
-mod write;
 pub(crate) mod wildcard;
+mod write;
 
 use crate::casefold::fold;
 use crate::json::Number;
@@ -54,7 +54,10 @@ pub(crate) enum ValueMatcher {
     /// A literal string, number, true, false or null, matched exactly (numbers by value).
     Literal(Literal),
     /// A string literal that is an IP address: matches the same address in any spelling.
-    IpAddress { range: IpRange, text: String },
+    IpAddress {
+        range: IpRange,
+        text: String,
+    },
     Prefix(String),
     Suffix(String),
     /// The argument is stored case-folded.
@@ -68,7 +71,10 @@ pub(crate) enum ValueMatcher {
     Numeric(NumericRange),
     Exists(bool),
     /// `text` is the argument as written.
-    Cidr { range: IpRange, text: String },
+    Cidr {
+        range: IpRange,
+        text: String,
+    },
 }
 
 /// A literal value in a pattern.
@@ -191,10 +197,7 @@ impl AnythingBut {
             (AnythingBut::Suffixes(list), Scalar::String(s)) => {
                 list.iter().any(|p| s.ends_with(p.as_str()))
             }
-            (AnythingBut::IgnoreCase(list), Scalar::String(s)) => {
-                let folded = fold(s);
-                list.iter().any(|x| *x == folded)
-            }
+            (AnythingBut::IgnoreCase(list), Scalar::String(s)) => list.contains(&fold(s)),
             (AnythingBut::Wildcards(list), Scalar::String(s)) => list.iter().any(|w| w.matches(s)),
             _ => false,
         }

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::cidr::{parse_cidr, parse_ip};
-use super::wildcard::{check_complexity, Wildcard};
+use super::wildcard::{check_patterns_complexity, ComplexityPattern, Wildcard};
 use super::{
     AnythingBut, Bound, FieldCondition, IpRange, Literal, NumericRange, Pattern, SubRule,
     ValueMatcher,
@@ -79,15 +79,13 @@ struct Compiler {
 
 impl Compiler {
     fn finish(self) -> Result<Pattern, E> {
+        check_wildcard_complexity(&self.drafts)?;
         let mut sub_rules = Vec::with_capacity(self.drafts.len());
         for draft in self.drafts {
             if draft.len() > MAX_FIELDS_PER_RULE {
                 return Err(E::TooManyFields {
                     max: MAX_FIELDS_PER_RULE,
                 });
-            }
-            for matchers in draft.values() {
-                check_complexity(&wildcards_of(matchers))?;
             }
             let fields = draft
                 .into_iter()
@@ -102,7 +100,12 @@ impl Compiler {
         Ok(Pattern { sub_rules })
     }
 
-    fn object(&mut self, members: &[(String, Json)], path: &mut Vec<String>, in_or: bool) -> Result<(), E> {
+    fn object(
+        &mut self,
+        members: &[(String, Json)],
+        path: &mut Vec<String>,
+        in_or: bool,
+    ) -> Result<(), E> {
         if members.is_empty() {
             return Err(E::EmptyObject);
         }
@@ -176,7 +179,7 @@ impl Compiler {
                     },
                     None => ValueMatcher::Literal(Literal::String(s.clone())),
                 },
-                Json::Number(n) => ValueMatcher::Literal(Literal::Number(n.clone())),
+                Json::Number(n) => ValueMatcher::Literal(Literal::Number(pattern_number(n))),
                 Json::Bool(b) => ValueMatcher::Literal(Literal::Bool(*b)),
                 Json::Null => ValueMatcher::Literal(Literal::Null),
                 Json::Array(_) => return Err(E::BadMatchValue),
@@ -195,16 +198,28 @@ impl Compiler {
     }
 }
 
-fn wildcards_of(matchers: &[ValueMatcher]) -> Vec<&Wildcard> {
-    let mut found = Vec::new();
-    for matcher in matchers {
-        match matcher {
-            ValueMatcher::Wildcard(w) => found.push(w),
-            ValueMatcher::AnythingBut(AnythingBut::Wildcards(list)) => found.extend(list),
-            _ => {}
+/// AWS refuses a rule whose wildcards would blow up the automaton. event-ruler judges the whole
+/// rule's machine, where every sub-rule's patterns on one path share one value automaton, so the
+/// wildcard patterns of a path are gathered across all sub-rules (each distinct one once).
+fn check_wildcard_complexity(drafts: &[Draft]) -> Result<(), E> {
+    let mut by_path: BTreeMap<&str, Vec<ComplexityPattern<'_>>> = BTreeMap::new();
+    for draft in drafts {
+        for (path, matchers) in draft {
+            for matcher in matchers {
+                let pattern = match matcher {
+                    ValueMatcher::Wildcard(w) => ComplexityPattern::Wildcard(w),
+                    ValueMatcher::AnythingBut(AnythingBut::Wildcards(list)) => {
+                        ComplexityPattern::AnythingButWildcard(list)
+                    }
+                    _ => continue,
+                };
+                by_path.entry(path).or_default().push(pattern);
+            }
         }
     }
-    found
+    by_path
+        .values()
+        .try_for_each(|patterns| check_patterns_complexity(patterns))
 }
 
 /// What event-ruler's parser reports as "the current text" of a token.
@@ -236,9 +251,16 @@ fn string_arg<'a>(value: &'a Json, op: &'static str) -> Result<&'a str, E> {
     }
 }
 
-/// A binary64 value for a numeric context; numbers beyond binary64 are refused.
+/// A pattern number as it is compared: by value only when binary64 holds it as written.
+fn pattern_number(n: &Number) -> Number {
+    n.clone().comparable_only()
+}
+
+/// A binary64 value for a numeric context; numbers binary64 cannot hold as written are refused.
 fn finite(n: &Number) -> Result<f64, E> {
-    n.value().ok_or_else(|| E::NumberOutOfRange(n.text().into()))
+    pattern_number(n)
+        .value()
+        .ok_or_else(|| E::NotComparable(n.text().into()))
 }
 
 /// `{ "op": arg }` inside a field's array.
@@ -440,7 +462,7 @@ fn plain_exclusions(values: &[Json]) -> Result<AnythingBut, E> {
             Json::String(s) => strings.push(s.clone()),
             Json::Number(n) => {
                 finite(n)?;
-                numbers.push(n.clone());
+                numbers.push(pattern_number(n));
             }
             _ => return Err(E::AnythingButListType),
         }

@@ -151,7 +151,11 @@ fn write_range(f: &mut Formatter<'_>, range: &NumericRange) -> fmt::Result {
     }
 }
 
-fn bound_term(bound: Bound, inclusive: &'static str, exclusive: &'static str) -> Option<(&'static str, f64)> {
+fn bound_term(
+    bound: Bound,
+    inclusive: &'static str,
+    exclusive: &'static str,
+) -> Option<(&'static str, f64)> {
     match bound {
         Bound::Unbounded => None,
         Bound::Inclusive(v) => Some((inclusive, v)),

@@ -1,0 +1,293 @@
+//! `evmatch-bench`: the citylots2 throughput runner, scaling runs and the event generator.
+//!
+//! ```text
+//! cargo run --release -p evmatch-bench -- citylots [--events N] [--json out.json]
+//! cargo run --release -p evmatch-bench -- scaling [--sizes 1,1000,10000,100000] [--json out.json]
+//! cargo run --release -p evmatch-bench -- generate [--events N] [--out FILE]
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use evmatch_bench::alloc::CountingAlloc;
+use evmatch_bench::citylots::{self, Source};
+use evmatch_bench::data::{self, Events};
+use evmatch_bench::rules::{Category, CATEGORIES};
+use evmatch_bench::scaling::{self, Kind};
+use evmatch_bench::{DEFAULT_EVENTS, DEFAULT_SEED};
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
+
+const USAGE: &str = "\
+usage:
+  evmatch-bench citylots [options]   throughput per rule category on citylots2 events
+      --events N          number of events (default 213068); the file is generated into
+                          benches/data/ once and reused
+      --seed S            generator seed (decimal or 0x hex)
+      --events-file FILE  use this file (one JSON event per line) instead of generating
+      --passes P          timed passes per measurement (default 5), after one warm-up pass
+      --categories A,B    only these categories (e.g. EXACT,NUMERIC,COMBO)
+      --no-baselines      skip the serde_json / simd-json parse-only baselines
+      --json OUT          also write the results as JSON
+      --quiet             no progress on stderr
+  evmatch-bench scaling [options]    per-event cost, compile time and memory vs rule count
+      --sizes LIST        rule counts (default 1,1000,10000,100000)
+      --kinds LIST        exact,prefix,numeric,wildcard (default all)
+      --subscribers LIST  fan-out subscriber counts, 3 mixed rules each (default 10000;
+                          0 to skip)
+      --sample N          events sampled over the citylots2 stream (default 10000)
+      --budget-ms MS      time per measurement round, 3 rounds (default 1000)
+      --seed S            generator seed
+      --json OUT          also write the results as JSON
+  evmatch-bench generate [options]   write citylots2 events, one per line
+      --events N          number of events (default 213068)
+      --seed S            generator seed
+      --out FILE          output (default: the cache file in benches/data/)
+  evmatch-bench categories           list rule categories and files
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("citylots") => cmd_citylots(&args[1..]),
+        Some("scaling") => cmd_scaling(&args[1..]),
+        Some("generate") => cmd_generate(&args[1..]),
+        Some("categories") => {
+            for c in CATEGORIES {
+                println!("{:<28} {}", c.name, c.path().display());
+            }
+            Ok(())
+        }
+        Some("-h" | "--help" | "help") => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(format!("expected a subcommand\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("evmatch-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--flag value` pairs and bare `--switch`es.
+struct Args {
+    items: Vec<(String, Option<String>)>,
+}
+
+impl Args {
+    fn parse(args: &[String], switches: &[&str], valued: &[&str]) -> Result<Args, String> {
+        let mut items = Vec::new();
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            let (flag, inline) = match a.split_once('=') {
+                Some((f, v)) if f.starts_with("--") => (f, Some(v.to_owned())),
+                _ => (a.as_str(), None),
+            };
+            if switches.contains(&flag) && inline.is_none() {
+                items.push((flag.to_owned(), None));
+            } else if valued.contains(&flag) {
+                let v = match inline {
+                    Some(v) => v,
+                    None => it
+                        .next()
+                        .cloned()
+                        .ok_or_else(|| format!("{flag} needs a value"))?,
+                };
+                items.push((flag.to_owned(), Some(v)));
+            } else {
+                return Err(format!("unknown argument {a:?}\n\n{USAGE}"));
+            }
+        }
+        Ok(Args { items })
+    }
+
+    fn value(&self, flag: &str) -> Option<&str> {
+        self.items
+            .iter()
+            .rev()
+            .find(|(f, _)| f == flag)
+            .and_then(|(_, v)| v.as_deref())
+    }
+
+    fn has(&self, flag: &str) -> bool {
+        self.items.iter().any(|(f, _)| f == flag)
+    }
+
+    fn count(&self, flag: &str) -> Result<Option<usize>, String> {
+        self.value(flag).map(parse_count).transpose()
+    }
+
+    fn seed(&self) -> Result<u64, String> {
+        match self.value("--seed") {
+            None => Ok(DEFAULT_SEED),
+            Some(s) => {
+                let parsed = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+                    Some(hex) => u64::from_str_radix(&hex.replace('_', ""), 16),
+                    None => s.replace('_', "").parse(),
+                };
+                parsed.map_err(|_| format!("bad --seed {s:?}"))
+            }
+        }
+    }
+}
+
+/// `213068`, `213_068` or `213,068`.
+fn parse_count(s: &str) -> Result<usize, String> {
+    s.replace(['_', ','], "")
+        .parse()
+        .map_err(|_| format!("not a count: {s:?}"))
+}
+
+fn list(s: &str) -> impl Iterator<Item = &str> {
+    s.split(',').map(str::trim).filter(|x| !x.is_empty())
+}
+
+fn write_json(path: &str, value: &serde_json::Value) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    std::fs::write(path, text + "\n").map_err(|e| format!("{path}: {e}"))?;
+    eprintln!("wrote {path}");
+    Ok(())
+}
+
+fn cmd_citylots(args: &[String]) -> Result<(), String> {
+    let args = Args::parse(
+        args,
+        &["--no-baselines", "--quiet"],
+        &[
+            "--events",
+            "--seed",
+            "--events-file",
+            "--passes",
+            "--categories",
+            "--json",
+        ],
+    )?;
+    let n = args.count("--events")?;
+    let seed = args.seed()?;
+    let mut opts = citylots::Options {
+        passes: args.count("--passes")?.unwrap_or(5).max(1),
+        baselines: !args.has("--no-baselines"),
+        progress: !args.has("--quiet"),
+        ..citylots::Options::default()
+    };
+    if let Some(cats) = args.value("--categories") {
+        opts.categories = list(cats)
+            .map(|c| Category::find(c).ok_or_else(|| format!("unknown category {c:?}")))
+            .collect::<Result<_, _>>()?;
+    }
+
+    let (events, source) = match args.value("--events-file") {
+        Some(file) => {
+            let mut events =
+                Events::load(&PathBuf::from(file)).map_err(|e| format!("{file}: {e}"))?;
+            if let Some(n) = n {
+                events.truncate(n);
+            }
+            (events, Source::File)
+        }
+        None => {
+            let n = n.unwrap_or(DEFAULT_EVENTS);
+            let (events, fresh) = data::ensure_events(seed, n).map_err(|e| e.to_string())?;
+            (events, Source::Generated { seed, fresh })
+        }
+    };
+    if events.is_empty() {
+        return Err("no events".to_owned());
+    }
+    eprintln!(
+        "citylots: {} events, {} categories, {} timed passes each",
+        events.len(),
+        opts.categories.len(),
+        opts.passes
+    );
+    let report = citylots::run(&opts, &events, source)?;
+    print!("{}", report.table());
+    if let Some(path) = args.value("--json") {
+        write_json(path, &report.to_json())?;
+    }
+    Ok(())
+}
+
+fn cmd_scaling(args: &[String]) -> Result<(), String> {
+    let args = Args::parse(
+        args,
+        &[],
+        &[
+            "--sizes",
+            "--kinds",
+            "--subscribers",
+            "--sample",
+            "--budget-ms",
+            "--seed",
+            "--json",
+        ],
+    )?;
+    let sizes: Vec<usize> = match args.value("--sizes") {
+        Some(s) => list(s).map(parse_count).collect::<Result<_, _>>()?,
+        None => vec![1, 1_000, 10_000, 100_000],
+    };
+    let kinds: Vec<Kind> = match args.value("--kinds") {
+        Some(s) => list(s)
+            .map(|k| Kind::parse(k).ok_or_else(|| format!("unknown kind {k:?}")))
+            .collect::<Result<_, _>>()?,
+        None => Kind::ALL.to_vec(),
+    };
+    let subscribers: Vec<usize> = match args.value("--subscribers") {
+        Some(s) => list(s).map(parse_count).collect::<Result<_, _>>()?,
+        None => vec![10_000],
+    };
+    let sample = args.count("--sample")?.unwrap_or(10_000).max(1);
+    let budget = Duration::from_millis(args.count("--budget-ms")?.unwrap_or(1000).max(1) as u64);
+    let seed = args.seed()?;
+
+    eprintln!("scaling: sampling {sample} events");
+    let events = scaling::sample_events(seed, sample, DEFAULT_EVENTS);
+    let mut rows = Vec::new();
+    for &kind in &kinds {
+        for &size in &sizes {
+            eprintln!("scaling: {} × {size}", kind.name());
+            let rules = scaling::single_field_rules(kind, size);
+            rows.push(scaling::measure(
+                kind.name(),
+                kind.field(),
+                &rules,
+                &events,
+                budget,
+            )?);
+        }
+    }
+    for &subs in subscribers.iter().filter(|&&s| s > 0) {
+        eprintln!("scaling: fan-out {subs} subscribers × 3 rules");
+        let rules = scaling::fanout_rules(subs, 3);
+        rows.push(scaling::measure(
+            "fan-out",
+            &format!("{subs} subscribers x 3 mixed"),
+            &rules,
+            &events,
+            budget,
+        )?);
+    }
+    print!("{}", scaling::table(&rows, events.len()));
+    if let Some(path) = args.value("--json") {
+        write_json(path, &scaling::to_json(&rows, events.len(), seed))?;
+    }
+    Ok(())
+}
+
+fn cmd_generate(args: &[String]) -> Result<(), String> {
+    let args = Args::parse(args, &[], &["--events", "--seed", "--out"])?;
+    let n = args.count("--events")?.unwrap_or(DEFAULT_EVENTS);
+    let seed = args.seed()?;
+    let path = args
+        .value("--out")
+        .map_or_else(|| data::events_path(seed, n), PathBuf::from);
+    data::write_events(&path, seed, n).map_err(|e| format!("{}: {e}", path.display()))?;
+    eprintln!("wrote {n} events to {}", path.display());
+    Ok(())
+}
