@@ -5,6 +5,7 @@
 //! a field condition is a list of value matchers of which one must hold.
 
 pub(crate) mod cidr;
+mod complexity;
 mod parse;
 pub(crate) mod wildcard;
 mod write;

@@ -8,7 +8,8 @@
 use std::collections::BTreeMap;
 
 use super::cidr::{parse_cidr, parse_ip};
-use super::wildcard::{check_patterns_complexity, ComplexityPattern, Wildcard};
+use super::complexity::{check_patterns_complexity, ComplexityPattern};
+use super::wildcard::Wildcard;
 use super::{
     AnythingBut, Bound, FieldCondition, IpRange, Literal, NumericRange, Pattern, SubRule,
     ValueMatcher,
