@@ -29,7 +29,7 @@ fn events() -> Vec<(String, Vec<u8>)> {
         let text = std::str::from_utf8(&buf).expect("UTF-8");
         if !multi && text.contains("\"MultiPolygon\"") {
             multi = true;
-            out.push(("multipolygon".to_owned(), buf));
+            out.push((usize::MAX, "multipolygon".to_owned(), buf));
             continue;
         }
         // Single-ring polygons only: count the point objects.
@@ -39,14 +39,15 @@ fn events() -> Vec<(String, Vec<u8>)> {
         let points =
             text.matches("{\"x\":").count() - usize::from(text.contains("firstCoordinates"));
         if let Some(i) = wanted.iter().position(|(_, n)| *n == points) {
-            let (name, _) = wanted.remove(i);
-            out.push((name, buf));
+            let (name, n) = wanted.remove(i);
+            out.push((n, name, buf));
         }
         if wanted.is_empty() && multi {
             break;
         }
     }
-    out
+    out.sort_by_key(|(n, _, _)| *n);
+    out.into_iter().map(|(_, name, buf)| (name, buf)).collect()
 }
 
 fn flatten(c: &mut Criterion) {

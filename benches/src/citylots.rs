@@ -121,26 +121,34 @@ pub fn run(opts: &Options, events: &Events, source: Source) -> Result<Report, St
         baselines: Vec::new(),
         categories: Vec::new(),
     };
+    let done = |what: &str, times: &[Duration], total: usize, k: usize| {
+        if opts.progress {
+            let r = report::rates(events.len() as u64, times);
+            eprintln!(
+                "  [{k}/{total}] {what}: {} events/s (median of {})",
+                report::rate(r.median),
+                times.len()
+            );
+        }
+    };
+    let steps = opts.categories.len() + if opts.baselines { 2 } else { 0 };
+    let mut step = 0;
     if opts.baselines {
-        report.baselines.push(baseline(
-            "serde_json parse",
-            events,
-            passes,
-            opts,
-            serde_parse,
-        ));
-        report.baselines.push(baseline(
-            "simd-json parse",
-            events,
-            passes,
-            opts,
-            simd_parse,
-        ));
+        for (name, parse) in [
+            ("serde_json parse", serde_parse as ParseFn),
+            ("simd-json parse", simd_parse),
+        ] {
+            let b = baseline(name, events, passes, opts, parse);
+            step += 1;
+            done(name, &b.times, steps, step);
+            report.baselines.push(b);
+        }
     }
     for &category in &opts.categories {
-        report
-            .categories
-            .push(run_category(category, events, passes, opts)?);
+        let c = run_category(category, events, passes, opts)?;
+        step += 1;
+        done(category.name, &c.times, steps, step);
+        report.categories.push(c);
     }
     Ok(report)
 }
@@ -161,6 +169,8 @@ fn simd_parse(event: &[u8], scratch: &mut Scratch) -> bool {
     .is_ok()
 }
 
+type ParseFn = fn(&[u8], &mut Scratch) -> bool;
+
 struct Scratch {
     buf: Vec<u8>,
     simd: simd_json::Buffers,
@@ -171,7 +181,7 @@ fn baseline(
     events: &Events,
     passes: usize,
     opts: &Options,
-    parse: fn(&[u8], &mut Scratch) -> bool,
+    parse: ParseFn,
 ) -> Baseline {
     let mut scratch = Scratch {
         buf: Vec::with_capacity(4096),

@@ -61,6 +61,7 @@ pub fn ensure_events(seed: u64, events: usize) -> io::Result<(Events, bool)> {
     if path.exists() {
         let loaded = Events::load(&path)?;
         if loaded.len() == events {
+            eprintln!("reusing {}", path.display());
             return Ok((loaded, false));
         }
         eprintln!(

@@ -103,7 +103,7 @@ const LAT_SOUTH: i64 = 37_700 * (DEG / 1000);
 const LAT_NORTH: i64 = 37_830 * (DEG / 1000);
 /// Blocks per row of the serpentine that lays blocks over the city.
 const BLOCKS_PER_ROW: i64 = 96;
-/// Expected block count for the default size; sets the number of rows.
+/// Rows of the serpentine: about the block count of the default size / `BLOCKS_PER_ROW`.
 const ROWS: i64 = 80;
 
 #[derive(Debug, Clone, Copy)]
@@ -162,7 +162,7 @@ pub struct GenStats {
     pub events: u64,
     /// Bytes written, newlines included.
     pub bytes: u64,
-    /// Irregular events by kind.
+    /// Events with a MultiPolygon geometry.
     pub multipolygons: u64,
     /// Polygons with an inner ring.
     pub holes: u64,
@@ -190,7 +190,7 @@ pub struct Generator {
     /// A condominium group to emit after the current block.
     pending_condo: Option<Block>,
     stats: GenStats,
-    /// Scratch for the last regular lot's geometry and properties (parents of condo groups).
+    /// Scratch copy of a lot's geometry, shared by the condominium group hanging off it.
     last_geometry: Vec<u8>,
 }
 
@@ -649,7 +649,7 @@ fn write_fixed(out: &mut Vec<u8>, v: i64, decimals: u32) {
     out.extend_from_slice(int.to_string().as_bytes());
     out.push(b'.');
     let mut digits = decimals;
-    while digits > 1 && frac % 10 == 0 {
+    while digits > 1 && frac.is_multiple_of(10) {
         frac /= 10;
         digits -= 1;
     }

@@ -23,13 +23,16 @@ use crate::streets::all_streets;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// `{"properties":{"MAPBLKLOT":["0012007"]}}`, distinct lot numbers.
+    ///
+    /// Single-field rules are spread over all blocks of the city, so their hit rate grows with
+    /// their number.
     Exact,
-    /// `{"properties":{"MAPBLKLOT":[{"prefix":"001207"}]}}`, distinct six-character prefixes.
+    /// `{"properties":{"MAPBLKLOT":[{"prefix":"001200"}]}}`, distinct six-character prefixes.
     Prefix,
     /// `{"geometry":{"firstCoordinates":{"x":[{"numeric":[">=",lo,"<",hi]}]}}}`, the longitude
     /// span cut into as many disjoint ranges as there are rules.
     Numeric,
-    /// `{"properties":{"BLKLOT":[{"wildcard":"0012*07"}]}}`, distinct block/lot-suffix pairs.
+    /// `{"properties":{"BLKLOT":[{"wildcard":"0012*7"}]}}`, distinct block/lot-suffix pairs.
     Wildcard,
 }
 
@@ -62,21 +65,26 @@ impl Kind {
     }
 }
 
+/// Block and lot-index for rule `i`: consecutive rules land on blocks spread over the whole
+/// city (multiplying by a number coprime to 8300 permutes the blocks), and rules past the 8300th
+/// move on to the next lot, so every rule is different.
+fn spread(i: usize) -> (usize, usize) {
+    (1 + (i * 4099) % 8300, i / 8300)
+}
+
 /// `n` distinct rules of `kind`, as `(name, pattern)`.
 pub fn single_field_rules(kind: Kind, n: usize) -> Vec<(String, String)> {
     (0..n)
         .map(|i| {
+            let (block, lot) = spread(i);
             let pattern = match kind {
-                // Up to 60 lots in each of the first blocks: many exist, some do not.
                 Kind::Exact => format!(
-                    r#"{{"properties":{{"MAPBLKLOT":["{:04}{:03}"]}}}}"#,
-                    1 + i / 60,
-                    1 + i % 60
+                    r#"{{"properties":{{"MAPBLKLOT":["{block:04}{:03}"]}}}}"#,
+                    lot + 1
                 ),
+                // Lots 000-009 of a block, then 010-019, ...
                 Kind::Prefix => format!(
-                    r#"{{"properties":{{"MAPBLKLOT":[{{"prefix":"{:04}{:02}"}}]}}}}"#,
-                    1 + i / 100,
-                    i % 100
+                    r#"{{"properties":{{"MAPBLKLOT":[{{"prefix":"{block:04}{lot:02}"}}]}}}}"#
                 ),
                 Kind::Numeric => {
                     // Longitudes -122.5..-122.35 in units of 1e-12 degree, cut into n pieces.
@@ -90,10 +98,10 @@ pub fn single_field_rules(kind: Kind, n: usize) -> Vec<(String, String)> {
                         format_fixed(hi, 12)
                     )
                 }
+                // Lots of a block whose number ends in the given digit(s).
                 Kind::Wildcard => format!(
-                    r#"{{"properties":{{"BLKLOT":[{{"wildcard":"{:04}*{:02}"}}]}}}}"#,
-                    1 + i / 100,
-                    i % 100
+                    r#"{{"properties":{{"BLKLOT":[{{"wildcard":"{block:04}*{}"}}]}}}}"#,
+                    lot
                 ),
             };
             (format!("{}-{i}", kind.name()), pattern)
@@ -111,8 +119,8 @@ pub fn fanout_rules(subscribers: usize, per_subscriber: usize) -> Vec<(String, S
         for r in 0..per_subscriber {
             let street = &streets[rng.below(streets.len() as u64) as usize].0;
             let block = 1 + rng.below(8300);
-            // A random longitude slice 0.001–0.01 degree wide, in units of 1e-12 degree.
-            let width = 1_000_000_000 * rng.range(1, 10) as i64;
+            // A random longitude slice 0.0001–0.001 degree wide, in units of 1e-12 degree.
+            let width = 100_000_000 * rng.range(1, 10) as i64;
             let lo = -122_500_000_000_000 + rng.below(150_000_000_000 - width as u64) as i64;
             let pattern = match rng.below(6) {
                 0 => format!(
@@ -139,8 +147,7 @@ pub fn fanout_rules(subscribers: usize, per_subscriber: usize) -> Vec<(String, S
                     1 + rng.below(9)
                 ),
                 _ => format!(
-                    r#"{{"properties":{{"STREET":[{{"prefix":"{}"}}],"ST_TYPE":["AVE","BLVD"]}},"geometry":{{"type":["Polygon"]}}}}"#,
-                    &street[..street.len().min(3)]
+                    r#"{{"properties":{{"STREET":[{{"prefix":"{street}"}}],"ST_TYPE":["AVE","BLVD"],"ODD_EVEN":["E"]}},"geometry":{{"type":["Polygon"]}}}}"#
                 ),
             };
             out.push((format!("sub-{s}/rule-{r}"), pattern));
