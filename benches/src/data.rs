@@ -6,7 +6,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::gen::{Generator, GENERATOR_VERSION};
+use crate::gen::{generate_with_progress, GENERATOR_VERSION};
 use crate::report::Progress;
 
 /// `benches/data/`.
@@ -31,19 +31,10 @@ pub fn write_events(path: &Path, seed: u64, events: usize) -> io::Result<()> {
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     let result = (|| {
         let mut w = BufWriter::with_capacity(1 << 20, fs::File::create(&tmp)?);
-        let mut g = Generator::new(seed);
-        let mut buf = Vec::with_capacity(1 << 16);
         let mut progress = Progress::new("generating", events as u64);
-        for i in 0..events {
-            g.next_event(&mut buf);
-            buf.push(b'\n');
-            if buf.len() >= 1 << 15 {
-                w.write_all(&buf)?;
-                buf.clear();
-                progress.tick(i as u64 + 1);
-            }
-        }
-        w.write_all(&buf)?;
+        generate_with_progress(seed, events, &mut w, |written| {
+            progress.tick(written as u64)
+        })?;
         w.flush()?;
         progress.finish();
         fs::rename(&tmp, path)

@@ -689,14 +689,25 @@ fn title_case(s: &str) -> String {
 
 /// Write `events` events for `seed`, one per line, to `w`.
 pub fn generate<W: Write>(seed: u64, events: usize, w: &mut W) -> io::Result<GenStats> {
+    generate_with_progress(seed, events, w, |_| {})
+}
+
+/// [`generate`], calling `progress` with the number of events written after each chunk.
+pub fn generate_with_progress<W: Write>(
+    seed: u64,
+    events: usize,
+    w: &mut W,
+    mut progress: impl FnMut(usize),
+) -> io::Result<GenStats> {
     let mut g = Generator::new(seed);
     let mut buf = Vec::with_capacity(1 << 16);
-    for _ in 0..events {
+    for written in 1..=events {
         g.next_event(&mut buf);
         buf.push(b'\n');
         if buf.len() >= 1 << 15 {
             w.write_all(&buf)?;
             buf.clear();
+            progress(written);
         }
     }
     w.write_all(&buf)?;
