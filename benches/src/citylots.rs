@@ -28,6 +28,8 @@ pub struct Options {
     pub baselines: bool,
     /// Show progress on stderr.
     pub progress: bool,
+    /// How much of each event the matcher checks.
+    pub validation: evmatch::Validation,
 }
 
 impl Default for Options {
@@ -37,6 +39,7 @@ impl Default for Options {
             categories: CATEGORIES.to_vec(),
             baselines: true,
             progress: true,
+            validation: evmatch::Validation::Full,
         }
     }
 }
@@ -227,7 +230,9 @@ fn run_category(
 
     let heap_before = crate::alloc::allocated();
     let start = Instant::now();
-    let mut matcher = evmatch::Matcher::new();
+    let mut matcher = evmatch::Matcher::builder()
+        .validation(opts.validation)
+        .build();
     for rule in &rules {
         matcher
             .add_rule(&rule.name, &rule.pattern)
@@ -280,10 +285,15 @@ fn run_category(
     for p in 1..=passes {
         let mut progress = new_progress(&format!("pass {p}/{passes}"));
         let mut total = 0u64;
+        let mut scratch = evmatch::Scratch::new();
+        let mut names = Vec::new();
         let start = Instant::now();
         for (i, event) in events.iter().enumerate() {
-            if let Ok(names) = matcher.matches(event) {
-                total += black_box(names).len() as u64;
+            if matcher
+                .matches_with(event, &mut scratch, &mut names)
+                .is_ok()
+            {
+                total += black_box(&names).len() as u64;
             }
             if i % 4096 == 0 {
                 if let Some(p) = progress.as_mut() {

@@ -29,6 +29,7 @@ usage:
       --events-file FILE  use this file (one JSON event per line) instead of generating
       --passes P          timed passes per measurement (default 5), after one warm-up pass
       --categories A,B    only these categories (e.g. EXACT,NUMERIC,COMBO)
+      --validation V      full (default) or structural: how much of each event is checked
       --no-baselines      skip the serde_json / simd-json parse-only baselines
       --json OUT          also write the results as JSON
       --quiet             no progress on stderr
@@ -166,6 +167,7 @@ fn cmd_citylots(args: &[String]) -> Result<(), String> {
             "--passes",
             "--categories",
             "--json",
+            "--validation",
         ],
     )?;
     let n = args.count("--events")?;
@@ -175,6 +177,15 @@ fn cmd_citylots(args: &[String]) -> Result<(), String> {
         baselines: !args.has("--no-baselines"),
         progress: !args.has("--quiet"),
         ..citylots::Options::default()
+    };
+    opts.validation = match args.value("--validation") {
+        None | Some("full") => evmatch::Validation::Full,
+        Some("structural") => evmatch::Validation::Structural,
+        Some(other) => {
+            return Err(format!(
+                "--validation: expected full or structural, got {other:?}"
+            ))
+        }
     };
     if let Some(cats) = args.value("--categories") {
         opts.categories = list(cats)

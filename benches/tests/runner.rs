@@ -92,6 +92,7 @@ fn citylots_runs_selected_categories_without_baselines() {
         progress: false,
         baselines: false,
         categories: vec![Category::find("NUMERIC").unwrap()],
+        validation: evmatch::Validation::Structural,
     };
     let report = citylots::run(&opts, &events(), Source::File).unwrap();
     assert!(report.baselines.is_empty());

@@ -44,6 +44,7 @@
 //!
 //! [AWS EventBridge event patterns]: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html
 
+mod automaton;
 mod casefold;
 mod error;
 mod json;
@@ -51,7 +52,10 @@ pub mod limits;
 mod matcher;
 mod pattern;
 mod reference;
+mod scan;
+mod shared;
 
 pub use error::{EventError, PatternError};
-pub use matcher::Matcher;
+pub use matcher::{Matcher, MatcherBuilder, Scratch, Validation};
 pub use pattern::Pattern;
+pub use shared::{SharedMatcher, Snapshot};

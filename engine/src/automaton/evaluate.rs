@@ -1,0 +1,238 @@
+//! Deciding sub-rules from the conditions an event's values satisfied.
+//!
+//! The common case is counting: a sub-rule matches once each of its required conditions has been
+//! satisfied by some value, and each `exists: false` condition by a value or by its field having
+//! no value at all. That is exact as long as no value the rules read sits inside an array of
+//! objects or arrays. When one does, array consistency may forbid combining values from
+//! different elements, so the sub-rules that counting nominates are re-checked by a search over
+//! the values they could use, as the reference interpreter defines it.
+
+use super::{Automaton, SubRule};
+
+/// One value read from the event: its field and its array membership, `(array, index)` pairs
+/// stored in [`EventState::arena`].
+#[derive(Debug, Clone, Copy)]
+struct Leaf {
+    field: u32,
+    from: u32,
+    to: u32,
+}
+
+/// Per-event bookkeeping, kept between events so that matching allocates nothing once warm.
+/// Tables indexed by id hold the epoch (event number) in which the id was last marked, so a new
+/// event starts by bumping the epoch instead of clearing them.
+#[derive(Debug, Default)]
+pub(crate) struct EventState {
+    epoch: u32,
+    cond_mark: Vec<u32>,
+    sub_rule_mark: Vec<u32>,
+    sub_rule_count: Vec<u32>,
+    field_mark: Vec<u32>,
+    rule_mark: Vec<u32>,
+    candidates: Vec<u32>,
+    leaves: Vec<Leaf>,
+    hits: Vec<(u32, u32)>,
+    arena: Vec<(u32, u32)>,
+    /// Some value read lies inside an array of objects or arrays.
+    tied: bool,
+    /// The `(array, index)` path of the value being read; maintained by the event reader.
+    pub(crate) membership: Vec<(u32, u32)>,
+    pub(crate) arrays: u32,
+    // Buffers of the consistency search.
+    options: Vec<u32>,
+    option_ends: Vec<usize>,
+    picked: Vec<(u32, u32)>,
+    deferred: Vec<u32>,
+}
+
+impl EventState {
+    pub(crate) fn begin(&mut self, automaton: &Automaton) {
+        let (conds, sub_rules, fields, rules) = automaton.bounds();
+        grow(&mut self.cond_mark, conds);
+        grow(&mut self.sub_rule_mark, sub_rules);
+        grow(&mut self.sub_rule_count, sub_rules);
+        grow(&mut self.field_mark, fields);
+        grow(&mut self.rule_mark, rules);
+        if self.epoch == u32::MAX {
+            for table in [
+                &mut self.cond_mark,
+                &mut self.sub_rule_mark,
+                &mut self.field_mark,
+                &mut self.rule_mark,
+            ] {
+                table.iter_mut().for_each(|m| *m = 0);
+            }
+            self.epoch = 0;
+        }
+        self.epoch += 1;
+        self.candidates.clear();
+        self.leaves.clear();
+        self.hits.clear();
+        self.arena.clear();
+        self.membership.clear();
+        self.arrays = 0;
+        self.tied = false;
+    }
+
+    /// Record a value of `field` at the current membership; returns its leaf id.
+    #[inline]
+    pub(crate) fn leaf(&mut self, field: u32) -> u32 {
+        self.field_mark[field as usize] = self.epoch;
+        let from = self.arena.len() as u32;
+        if !self.membership.is_empty() {
+            self.tied = true;
+            self.arena.extend_from_slice(&self.membership);
+        }
+        self.leaves.push(Leaf {
+            field,
+            from,
+            to: self.arena.len() as u32,
+        });
+        (self.leaves.len() - 1) as u32
+    }
+
+    /// The value `leaf` satisfies condition `cond`.
+    #[inline]
+    pub(crate) fn hit(&mut self, automaton: &Automaton, cond: u32, leaf: u32) {
+        self.hits.push((cond, leaf));
+        let mark = &mut self.cond_mark[cond as usize];
+        if *mark == self.epoch {
+            return;
+        }
+        *mark = self.epoch;
+        let cond = automaton.conds[cond as usize];
+        if cond.absence_ok {
+            return;
+        }
+        let s = cond.sub_rule as usize;
+        if self.sub_rule_mark[s] != self.epoch {
+            self.sub_rule_mark[s] = self.epoch;
+            self.sub_rule_count[s] = 0;
+        }
+        self.sub_rule_count[s] += 1;
+        if self.sub_rule_count[s] == automaton.sub_rules[s].required {
+            self.candidates.push(cond.sub_rule);
+        }
+    }
+
+    /// Push the name of every rule with a matching sub-rule onto `names`, each once.
+    pub(crate) fn finish<'m>(&mut self, automaton: &'m Automaton, names: &mut Vec<&'m str>) {
+        let candidates = std::mem::take(&mut self.candidates);
+        for &s in candidates.iter().chain(&automaton.unconditional) {
+            let sub_rule = &automaton.sub_rules[s as usize];
+            if self.rule_mark[sub_rule.rule as usize] == self.epoch {
+                continue;
+            }
+            if self.holds(automaton, sub_rule) {
+                self.rule_mark[sub_rule.rule as usize] = self.epoch;
+                names.push(automaton.name(sub_rule.rule));
+            }
+        }
+        self.candidates = candidates;
+    }
+
+    fn holds(&mut self, automaton: &Automaton, sub_rule: &SubRule) -> bool {
+        if self.tied {
+            return self.consistent_pick_exists(automaton, sub_rule);
+        }
+        !sub_rule.has_absence
+            || sub_rule.conds.iter().all(|&c| {
+                let cond = automaton.conds[c as usize];
+                !cond.absence_ok
+                    || self.cond_mark[c as usize] == self.epoch
+                    || self.field_mark[cond.field as usize] != self.epoch
+            })
+    }
+
+    /// The reference interpreter's search, over the values this event's automaton run found.
+    fn consistent_pick_exists(&mut self, automaton: &Automaton, sub_rule: &SubRule) -> bool {
+        self.options.clear();
+        self.option_ends.clear();
+        for &c in sub_rule.conds.iter() {
+            self.options.extend(
+                self.hits
+                    .iter()
+                    .filter(|&&(hit, _)| hit == c)
+                    .map(|&(_, leaf)| leaf),
+            );
+            self.option_ends.push(self.options.len());
+        }
+        self.picked.clear();
+        self.deferred.clear();
+        let search = Search {
+            automaton,
+            conds: &sub_rule.conds,
+            options: &self.options,
+            option_ends: &self.option_ends,
+            leaves: &self.leaves,
+            arena: &self.arena,
+        };
+        search.run(0, &mut self.picked, &mut self.deferred)
+    }
+}
+
+struct Search<'a> {
+    automaton: &'a Automaton,
+    conds: &'a [u32],
+    options: &'a [u32],
+    option_ends: &'a [usize],
+    leaves: &'a [Leaf],
+    arena: &'a [(u32, u32)],
+}
+
+impl Search<'_> {
+    fn membership(&self, leaf: u32) -> &[(u32, u32)] {
+        let leaf = self.leaves[leaf as usize];
+        &self.arena[leaf.from as usize..leaf.to as usize]
+    }
+
+    /// Can conditions `i..` all hold together with the memberships in `picked`, the fields in
+    /// `deferred` ending up with no consistent value?
+    fn run(&self, i: usize, picked: &mut Vec<(u32, u32)>, deferred: &mut Vec<u32>) -> bool {
+        let Some(&cond) = self.conds.get(i) else {
+            return deferred.iter().all(|&field| self.absent(field, picked));
+        };
+        let from = if i == 0 { 0 } else { self.option_ends[i - 1] };
+        for &leaf in &self.options[from..self.option_ends[i]] {
+            let membership = self.membership(leaf);
+            if consistent(picked, membership) {
+                let len = picked.len();
+                for &m in membership {
+                    if !picked[..len].contains(&m) {
+                        picked.push(m);
+                    }
+                }
+                if self.run(i + 1, picked, deferred) {
+                    return true;
+                }
+                picked.truncate(len);
+            }
+        }
+        let cond = self.automaton.conds[cond as usize];
+        if cond.absence_ok {
+            deferred.push(cond.field);
+            if self.run(i + 1, picked, deferred) {
+                return true;
+            }
+            deferred.pop();
+        }
+        false
+    }
+
+    fn absent(&self, field: u32, picked: &[(u32, u32)]) -> bool {
+        !(0..self.leaves.len() as u32).any(|leaf| {
+            self.leaves[leaf as usize].field == field && consistent(picked, self.membership(leaf))
+        })
+    }
+}
+
+fn consistent(a: &[(u32, u32)], b: &[(u32, u32)]) -> bool {
+    a.iter()
+        .all(|&(array, index)| b.iter().all(|&(other, i)| other != array || i == index))
+}
+
+fn grow(table: &mut Vec<u32>, len: usize) {
+    if table.len() < len {
+        table.resize(len, 0);
+    }
+}

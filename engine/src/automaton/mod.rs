@@ -1,0 +1,344 @@
+//! The compiled automaton: every rule's conditions merged into one structure that reads an event
+//! once.
+//!
+//! Compilation (`add`): a pattern's sub-rules (its `$or` expansion) each get an id; each of a
+//! sub-rule's field conditions gets a condition id, and its value matchers are registered under
+//! that id in the value automaton of the field's path ([`values::FieldMachine`]), found through
+//! the field-level trie ([`paths::PathTrie`]).
+//!
+//! Matching: the event reader (`crate::scan`) walks the event along the path trie and runs each
+//! needed value through its field's automaton, which names the conditions the value satisfies;
+//! [`evaluate`] counts them per sub-rule and decides, checking array consistency and
+//! `exists: false` where the event calls for it.
+
+pub(crate) mod evaluate;
+pub(crate) mod intervals;
+pub(crate) mod paths;
+pub(crate) mod trie;
+pub(crate) mod values;
+
+use std::sync::Arc;
+
+use crate::pattern::{Pattern, ValueMatcher};
+use paths::PathTrie;
+use values::FieldMachine;
+
+/// Hash maps keyed by pattern text. Fixed hash keys are fine: the keys come from patterns, and
+/// events only probe.
+pub(crate) type FastMap<K, V> =
+    std::collections::HashMap<K, V, std::hash::BuildHasherDefault<ahash::AHasher>>;
+
+/// What a value automaton's state emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Out {
+    /// The value satisfies this condition.
+    Cond(u32),
+    /// The value hits an exclusion of this `anything-but`.
+    Exclude(u32),
+    /// Try this wildcard (of the same field) on the value.
+    Wildcard(u32),
+}
+
+/// One field condition of one sub-rule.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cond {
+    pub(crate) sub_rule: u32,
+    pub(crate) field: u32,
+    /// Lists `exists: false`: it also holds when the field is absent, so it is not counted.
+    pub(crate) absence_ok: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SubRule {
+    pub(crate) rule: u32,
+    /// Conditions that need a value (not satisfiable by absence).
+    pub(crate) required: u32,
+    pub(crate) conds: Box<[u32]>,
+    pub(crate) has_absence: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Rule {
+    name: Arc<str>,
+    patterns: Vec<Compiled>,
+}
+
+/// A pattern as added, with the ids it was given, so it can be removed exactly.
+#[derive(Debug, Clone)]
+struct Compiled {
+    pattern: Pattern,
+    sub_rules: Vec<u32>,
+    /// `anything-but` ids, in the order the matchers were registered.
+    anything_buts: Vec<u32>,
+}
+
+/// Ids handed out and taken back.
+#[derive(Debug, Clone, Default)]
+struct Ids {
+    next: u32,
+    free: Vec<u32>,
+}
+
+impl Ids {
+    fn take(&mut self) -> u32 {
+        self.free.pop().unwrap_or_else(|| {
+            self.next += 1;
+            self.next - 1
+        })
+    }
+
+    fn give_back(&mut self, id: u32) {
+        self.free.push(id);
+    }
+
+    /// One more than the highest id ever handed out: the size of a table indexed by id.
+    fn bound(&self) -> usize {
+        self.next as usize
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Automaton {
+    pub(crate) paths: PathTrie,
+    pub(crate) fields: Vec<FieldMachine>,
+    field_ids: Ids,
+    pub(crate) conds: Vec<Cond>,
+    cond_ids: Ids,
+    pub(crate) sub_rules: Vec<SubRule>,
+    sub_rule_ids: Ids,
+    /// Sub-rules with no required condition: decided for every event.
+    pub(crate) unconditional: Vec<u32>,
+    anything_but_ids: Ids,
+    rules: Vec<Option<Rule>>,
+    rule_ids: Ids,
+    by_name: FastMap<Arc<str>, u32>,
+}
+
+impl Automaton {
+    pub(crate) fn add(&mut self, name: &str, pattern: &Pattern) {
+        let rule = match self.by_name.get(name) {
+            Some(&id) => id,
+            None => {
+                let id = self.rule_ids.take();
+                let name: Arc<str> = name.into();
+                put(
+                    &mut self.rules,
+                    id,
+                    Some(Rule {
+                        name: Arc::clone(&name),
+                        patterns: Vec::new(),
+                    }),
+                );
+                self.by_name.insert(name, id);
+                id
+            }
+        };
+        let mut compiled = Compiled {
+            pattern: pattern.clone(),
+            sub_rules: Vec::new(),
+            anything_buts: Vec::new(),
+        };
+        for sub_rule in &pattern.sub_rules {
+            let id = self.sub_rule_ids.take();
+            let mut conds = Vec::with_capacity(sub_rule.fields.len());
+            let mut required = 0;
+            for field in &sub_rule.fields {
+                let cond = self.cond_ids.take();
+                let absence_ok = field.matchers.contains(&ValueMatcher::Exists(false));
+                required += u32::from(!absence_ok);
+                let fields = &mut self.fields;
+                let field_ids = &mut self.field_ids;
+                let field_id = self.paths.add(&field.path, || {
+                    let id = field_ids.take();
+                    put(fields, id, FieldMachine::default());
+                    id
+                });
+                for matcher in &field.matchers {
+                    let ab = match matcher {
+                        ValueMatcher::AnythingBut(_) => {
+                            let ab = self.anything_but_ids.take();
+                            compiled.anything_buts.push(ab);
+                            ab
+                        }
+                        _ => u32::MAX,
+                    };
+                    self.fields[field_id as usize].insert(matcher, cond, ab);
+                }
+                put(
+                    &mut self.conds,
+                    cond,
+                    Cond {
+                        sub_rule: id,
+                        field: field_id,
+                        absence_ok,
+                    },
+                );
+                conds.push(cond);
+            }
+            if required == 0 {
+                self.unconditional.push(id);
+            }
+            put(
+                &mut self.sub_rules,
+                id,
+                SubRule {
+                    rule,
+                    required,
+                    has_absence: conds.iter().any(|&c| self.conds[c as usize].absence_ok),
+                    conds: conds.into(),
+                },
+            );
+            compiled.sub_rules.push(id);
+        }
+        self.rules[rule as usize]
+            .as_mut()
+            .expect("rule just found or made")
+            .patterns
+            .push(compiled);
+    }
+
+    /// Remove every pattern under `name`, with every state it alone used.
+    pub(crate) fn delete(&mut self, name: &str) -> bool {
+        let Some(rule_id) = self.by_name.remove(name) else {
+            return false;
+        };
+        let rule = self.rules[rule_id as usize]
+            .take()
+            .expect("named rules exist");
+        self.rule_ids.give_back(rule_id);
+        for compiled in &rule.patterns {
+            let mut anything_buts = compiled.anything_buts.iter();
+            for (sub_rule, &id) in compiled.pattern.sub_rules.iter().zip(&compiled.sub_rules) {
+                let conds = std::mem::take(&mut self.sub_rules[id as usize].conds);
+                for (field, &cond) in sub_rule.fields.iter().zip(conds.iter()) {
+                    let field_id = self.conds[cond as usize].field;
+                    for matcher in &field.matchers {
+                        let ab = match matcher {
+                            ValueMatcher::AnythingBut(_) => {
+                                let ab = *anything_buts.next().expect("one id per anything-but");
+                                self.anything_but_ids.give_back(ab);
+                                ab
+                            }
+                            _ => u32::MAX,
+                        };
+                        self.fields[field_id as usize].remove(matcher, cond, ab);
+                    }
+                    if let Some(dropped) = self.paths.remove(&field.path) {
+                        debug_assert!(self.fields[dropped as usize].is_empty());
+                        self.fields[dropped as usize] = FieldMachine::default();
+                        self.field_ids.give_back(dropped);
+                    }
+                    self.cond_ids.give_back(cond);
+                }
+                self.unconditional.retain(|&s| s != id);
+                self.sub_rule_ids.give_back(id);
+            }
+        }
+        true
+    }
+
+    pub(crate) fn name(&self, rule: u32) -> &str {
+        &self.rules[rule as usize]
+            .as_ref()
+            .expect("matched rules exist")
+            .name
+    }
+
+    /// Number of rule names.
+    pub(crate) fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    /// Table sizes a per-event scratch needs: (conditions, sub-rules, fields, rules).
+    pub(crate) fn bounds(&self) -> (usize, usize, usize, usize) {
+        (
+            self.cond_ids.bound(),
+            self.sub_rule_ids.bound(),
+            self.field_ids.bound(),
+            self.rule_ids.bound(),
+        )
+    }
+
+    /// Nothing left but empty tables: every state of every deleted rule is gone.
+    #[cfg(test)]
+    pub(crate) fn is_pristine(&self) -> bool {
+        self.by_name.is_empty()
+            && self.paths.live_nodes() == 1
+            && self.fields.iter().all(FieldMachine::is_empty)
+            && self.unconditional.is_empty()
+            && self.cond_ids.free.len() == self.cond_ids.bound()
+            && self.sub_rule_ids.free.len() == self.sub_rule_ids.bound()
+            && self.anything_but_ids.free.len() == self.anything_but_ids.bound()
+    }
+}
+
+/// `table[id] = value`, growing the table as ids are handed out.
+fn put<T: Default>(table: &mut Vec<T>, id: u32, value: T) {
+    let id = id as usize;
+    if table.len() <= id {
+        table.resize_with(id + 1, T::default);
+    }
+    table[id] = value;
+}
+
+impl Default for Cond {
+    fn default() -> Self {
+        Cond {
+            sub_rule: u32::MAX,
+            field: u32::MAX,
+            absence_ok: false,
+        }
+    }
+}
+
+impl Default for SubRule {
+    fn default() -> Self {
+        SubRule {
+            rule: u32::MAX,
+            required: 0,
+            conds: Box::default(),
+            has_absence: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PATTERNS: &[&str] = &[
+        r#"{"a": ["x", 1, true, false, null, "10.0.0.1"]}"#,
+        r#"{"a": [{"prefix": "x"}, {"suffix": "y"}, {"equals-ignore-case": "Zé"}]}"#,
+        r#"{"a": [{"prefix": {"equals-ignore-case": "P"}}, {"suffix": {"equals-ignore-case": "S"}}]}"#,
+        r#"{"a": [{"wildcard": "x*y"}, {"wildcard": "*y"}, {"wildcard": "*x*"}, {"wildcard": "xy"}]}"#,
+        r#"{"a": [{"anything-but": ["x", "y"]}, {"anything-but": [1, 2]}]}"#,
+        r#"{"a": [{"anything-but": {"prefix": "x"}}, {"anything-but": {"suffix": "x"}}]}"#,
+        r#"{"a": [{"anything-but": {"equals-ignore-case": "x"}}, {"anything-but": {"wildcard": "*x*"}}]}"#,
+        r#"{"a": [{"numeric": [">", 0, "<=", 5]}, {"numeric": ["=", 3]}, 12345678901234567890]}"#,
+        r#"{"a": [{"cidr": "10.0.0.0/8"}, {"cidr": "2001:db8::/32"}, {"exists": true}]}"#,
+        r#"{"b.c": [{"exists": false}], "$or": [{"d": ["1"]}, {"e": {"f": ["2"]}}]}"#,
+    ];
+
+    #[test]
+    fn deleting_every_rule_leaves_no_state_behind() {
+        let mut automaton = Automaton::default();
+        // Every pattern under two names and once more under a shared name, in two rounds.
+        for round in 0..2 {
+            for (i, text) in PATTERNS.iter().enumerate() {
+                let pattern = Pattern::parse(text).unwrap();
+                automaton.add(&format!("r{i}"), &pattern);
+                automaton.add(&format!("copy{i}"), &pattern);
+                automaton.add("shared", &pattern);
+            }
+            assert!(!automaton.is_pristine());
+            assert_eq!(automaton.len(), 2 * PATTERNS.len() + 1);
+            for i in 0..PATTERNS.len() {
+                assert!(automaton.delete(&format!("r{i}")));
+                assert!(automaton.delete(&format!("copy{i}")));
+            }
+            assert!(automaton.delete("shared"));
+            assert!(!automaton.delete("shared"));
+            assert!(automaton.is_pristine(), "round {round}");
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! The field-level trie: the paths some rule tests, split into their `.`-separated segments.
+//!
+//! The event reader walks it key by key: a key with no node is skipped unread, a node with a
+//! field id is a field whose values go to that field's value automaton. `{"a": {"b": 1}}` and
+//! `{"a.b": 1}` reach the same node because event keys are split on dots too.
+
+use super::FastMap;
+
+#[derive(Debug, Clone, Default)]
+struct Node {
+    children: Children,
+    /// The field at exactly this path, if some rule tests it.
+    field: Option<u32>,
+    /// Uses of paths at this node and below; the node is freed when it drops to zero.
+    uses: u32,
+    /// Uses of the path ending exactly here; the field is dropped when it drops to zero.
+    field_uses: u32,
+    parent: u32,
+}
+
+/// Few children are searched in a list (cheaper than hashing short keys); many, in a map.
+#[derive(Debug, Clone)]
+enum Children {
+    Few(Vec<(Box<[u8]>, u32)>),
+    Many(FastMap<Box<[u8]>, u32>),
+}
+
+impl Default for Children {
+    fn default() -> Self {
+        Children::Few(Vec::new())
+    }
+}
+
+const MANY: usize = 12;
+
+impl Children {
+    #[inline]
+    fn get(&self, segment: &[u8]) -> Option<u32> {
+        match self {
+            Children::Few(list) => list
+                .iter()
+                .find(|(s, _)| **s == *segment)
+                .map(|&(_, id)| id),
+            Children::Many(map) => map.get(segment).copied(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Children::Few(list) => list.len(),
+            Children::Many(map) => map.len(),
+        }
+    }
+
+    fn insert(&mut self, segment: &[u8], id: u32) {
+        match self {
+            Children::Few(list) if list.len() < MANY => list.push((segment.into(), id)),
+            Children::Few(list) => {
+                let mut map: FastMap<Box<[u8]>, u32> = list.drain(..).collect();
+                map.insert(segment.into(), id);
+                *self = Children::Many(map);
+            }
+            Children::Many(map) => {
+                map.insert(segment.into(), id);
+            }
+        }
+    }
+
+    fn remove(&mut self, id: u32) {
+        match self {
+            Children::Few(list) => list.retain(|&(_, c)| c != id),
+            Children::Many(map) => map.retain(|_, c| *c != id),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PathTrie {
+    nodes: Vec<Node>,
+    free: Vec<u32>,
+}
+
+pub(crate) const ROOT: u32 = 0;
+
+impl Default for PathTrie {
+    fn default() -> Self {
+        PathTrie {
+            nodes: vec![Node::default()],
+            free: Vec::new(),
+        }
+    }
+}
+
+impl PathTrie {
+    /// The node reached from `node` by `key`, which may hold dots (several segments).
+    #[inline]
+    pub(crate) fn step(&self, node: u32, key: &[u8]) -> Option<u32> {
+        let children = &self.nodes[node as usize].children;
+        if let Some(id) = children.get(key) {
+            return Some(id);
+        }
+        if !key.contains(&b'.') {
+            return None;
+        }
+        key.split(|&b| b == b'.').try_fold(node, |at, segment| {
+            self.nodes[at as usize].children.get(segment)
+        })
+    }
+
+    /// The field id at `node`, if any.
+    #[inline]
+    pub(crate) fn field(&self, node: u32) -> Option<u32> {
+        self.nodes[node as usize].field
+    }
+
+    /// Does any field lie below `node`?
+    #[inline]
+    pub(crate) fn has_children(&self, node: u32) -> bool {
+        self.nodes[node as usize].children.len() > 0
+    }
+
+    /// How many distinct keys below `node` lead to a field.
+    #[inline]
+    pub(crate) fn child_count(&self, node: u32) -> usize {
+        self.nodes[node as usize].children.len()
+    }
+
+    /// The node for `path`, created if needed; `field_if_new` is called for its field id when
+    /// the path has none yet. Counts one more use of every node on the way.
+    pub(crate) fn add(&mut self, path: &str, field_if_new: impl FnOnce() -> u32) -> u32 {
+        let mut at = ROOT;
+        self.nodes[0].uses += 1;
+        for segment in path.split('.') {
+            let next = match self.nodes[at as usize].children.get(segment.as_bytes()) {
+                Some(next) => next,
+                None => {
+                    let node = Node {
+                        parent: at,
+                        ..Node::default()
+                    };
+                    let id = match self.free.pop() {
+                        Some(id) => {
+                            self.nodes[id as usize] = node;
+                            id
+                        }
+                        None => {
+                            self.nodes.push(node);
+                            (self.nodes.len() - 1) as u32
+                        }
+                    };
+                    self.nodes[at as usize]
+                        .children
+                        .insert(segment.as_bytes(), id);
+                    id
+                }
+            };
+            self.nodes[next as usize].uses += 1;
+            at = next;
+        }
+        let node = &mut self.nodes[at as usize];
+        node.field_uses += 1;
+        *node.field.get_or_insert_with(field_if_new)
+    }
+
+    /// Undo one [`PathTrie::add`] of `path`. Returns the field id when this was its last use, so
+    /// the caller can drop the field.
+    pub(crate) fn remove(&mut self, path: &str) -> Option<u32> {
+        let mut chain = vec![ROOT];
+        for segment in path.split('.') {
+            let at = *chain.last().expect("starts with the root");
+            chain.push(self.nodes[at as usize].children.get(segment.as_bytes())?);
+        }
+        let leaf = *chain.last().expect("not empty");
+        let mut dropped = None;
+        for &id in chain.iter().rev() {
+            let node = &mut self.nodes[id as usize];
+            node.uses -= 1;
+            if id == leaf {
+                node.field_uses -= 1;
+                if node.field_uses == 0 {
+                    dropped = node.field.take();
+                }
+            }
+            if node.uses == 0 && id != ROOT {
+                let parent = node.parent;
+                self.nodes[id as usize] = Node::default();
+                self.free.push(id);
+                self.nodes[parent as usize].children.remove(id);
+            }
+        }
+        dropped
+    }
+
+    /// Nodes in use, the root included.
+    #[cfg(test)]
+    pub(crate) fn live_nodes(&self) -> usize {
+        self.nodes.len() - self.free.len()
+    }
+}

@@ -1,0 +1,195 @@
+//! A byte trie whose nodes carry outputs: the prefix (and suffix, reversed) part of a field's
+//! value automaton.
+//!
+//! Walking a value's bytes from the root visits exactly the nodes of the value's prefixes that
+//! some entry uses, so the work per value is bounded by its length, not by the number of entries.
+//! Nodes are kept in a vector with a free list; removing the last output of a branch frees the
+//! branch, so deleting rules leaves no stranded states.
+
+use smallvec::SmallVec;
+
+use super::Out;
+
+#[derive(Debug, Clone, Default)]
+struct Node {
+    /// Sorted by byte.
+    children: SmallVec<[(u8, u32); 2]>,
+    outputs: SmallVec<[Out; 1]>,
+    parent: u32,
+    byte: u8,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ByteTrie {
+    nodes: Vec<Node>,
+    free: Vec<u32>,
+}
+
+const ROOT: u32 = 0;
+
+impl Default for ByteTrie {
+    fn default() -> Self {
+        ByteTrie {
+            nodes: vec![Node::default()],
+            free: Vec::new(),
+        }
+    }
+}
+
+impl ByteTrie {
+    /// Attach `out` to the node for `key`, creating the path.
+    pub(crate) fn insert(&mut self, key: impl IntoIterator<Item = u8>, out: Out) {
+        let mut at = ROOT;
+        for byte in key {
+            at = match self.child(at, byte) {
+                Some(next) => next,
+                None => self.add_child(at, byte),
+            };
+        }
+        self.nodes[at as usize].outputs.push(out);
+    }
+
+    /// Detach one `out` from the node for `key`, freeing nodes left with nothing to do.
+    /// Returns whether it was there.
+    pub(crate) fn remove(&mut self, key: impl IntoIterator<Item = u8>, out: Out) -> bool {
+        let mut at = ROOT;
+        for byte in key {
+            match self.child(at, byte) {
+                Some(next) => at = next,
+                None => return false,
+            }
+        }
+        let outputs = &mut self.nodes[at as usize].outputs;
+        let Some(i) = outputs.iter().position(|o| *o == out) else {
+            return false;
+        };
+        outputs.remove(i);
+        self.prune(at);
+        true
+    }
+
+    /// Calls `visit` with the outputs of every node on `key`'s path from the root (the root's
+    /// first), and returns whether the whole key was consumed, with the last node's outputs.
+    #[inline]
+    pub(crate) fn walk(&self, key: impl IntoIterator<Item = u8>, mut visit: impl FnMut(&[Out])) {
+        let mut at = ROOT;
+        visit(&self.nodes[0].outputs);
+        for byte in key {
+            match self.child(at, byte) {
+                Some(next) => at = next,
+                None => return,
+            }
+            visit(&self.nodes[at as usize].outputs);
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        let root = &self.nodes[0];
+        root.children.is_empty() && root.outputs.is_empty()
+    }
+
+    /// Nodes in use, the root included.
+    #[cfg(test)]
+    pub(crate) fn live_nodes(&self) -> usize {
+        self.nodes.len() - self.free.len()
+    }
+
+    #[inline]
+    fn child(&self, at: u32, byte: u8) -> Option<u32> {
+        let children = &self.nodes[at as usize].children;
+        if children.len() <= 8 {
+            children.iter().find(|(b, _)| *b == byte).map(|&(_, n)| n)
+        } else {
+            children
+                .binary_search_by_key(&byte, |&(b, _)| b)
+                .ok()
+                .map(|i| children[i].1)
+        }
+    }
+
+    fn add_child(&mut self, at: u32, byte: u8) -> u32 {
+        let node = Node {
+            parent: at,
+            byte,
+            ..Node::default()
+        };
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.nodes[id as usize] = node;
+                id
+            }
+            None => {
+                self.nodes.push(node);
+                (self.nodes.len() - 1) as u32
+            }
+        };
+        let children = &mut self.nodes[at as usize].children;
+        let i = children.partition_point(|&(b, _)| b < byte);
+        children.insert(i, (byte, id));
+        id
+    }
+
+    /// Free `at` and its ancestors while they have no outputs and no children.
+    fn prune(&mut self, mut at: u32) {
+        while at != ROOT {
+            let node = &self.nodes[at as usize];
+            if !node.outputs.is_empty() || !node.children.is_empty() {
+                return;
+            }
+            let (parent, byte) = (node.parent, node.byte);
+            self.nodes[at as usize] = Node::default();
+            self.free.push(at);
+            let siblings = &mut self.nodes[parent as usize].children;
+            if let Some(i) = siblings.iter().position(|&(b, _)| b == byte) {
+                siblings.remove(i);
+            }
+            at = parent;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(trie: &ByteTrie, key: &str) -> Vec<Out> {
+        let mut seen = Vec::new();
+        trie.walk(key.bytes(), |outs| seen.extend_from_slice(outs));
+        seen
+    }
+
+    #[test]
+    fn walk_visits_every_prefix_entry() {
+        let mut trie = ByteTrie::default();
+        trie.insert("".bytes(), Out::Cond(0));
+        trie.insert("ab".bytes(), Out::Cond(1));
+        trie.insert("abc".bytes(), Out::Cond(2));
+        trie.insert("b".bytes(), Out::Cond(3));
+        assert_eq!(
+            collect(&trie, "abcd"),
+            [Out::Cond(0), Out::Cond(1), Out::Cond(2)]
+        );
+        assert_eq!(collect(&trie, "a"), [Out::Cond(0)]);
+        assert_eq!(collect(&trie, "ba"), [Out::Cond(0), Out::Cond(3)]);
+    }
+
+    #[test]
+    fn removing_everything_frees_every_node() {
+        let mut trie = ByteTrie::default();
+        let keys = ["abc", "abd", "x", "", "abc", "a"];
+        for (i, k) in keys.iter().enumerate() {
+            trie.insert(k.bytes(), Out::Cond(i as u32));
+        }
+        assert!(trie.live_nodes() > 1);
+        for (i, k) in keys.iter().enumerate() {
+            assert!(trie.remove(k.bytes(), Out::Cond(i as u32)));
+        }
+        assert!(!trie.remove("abc".bytes(), Out::Cond(0)));
+        assert_eq!(trie.live_nodes(), 1);
+        assert!(trie.is_empty());
+        // Freed nodes are reused.
+        trie.insert("zz".bytes(), Out::Cond(9));
+        assert_eq!(trie.nodes.len(), 6);
+        assert_eq!(trie.live_nodes(), 3);
+    }
+}

@@ -1,0 +1,395 @@
+//! The event reader: one pass over the event's bytes, guided by the field-level trie.
+//!
+//! A key no rule uses is skipped with its value, unread (`skip`); a value at a field some rule
+//! tests is decoded (escapes resolved, numbers converted) and handed to the field's value
+//! automaton, whose conditions are recorded in the [`EventState`]. Nothing is allocated: decoded
+//! text goes to buffers kept in the scratch.
+//!
+//! Under [`Validation::Full`] skipped values are checked byte for byte and the whole event is
+//! read. Under [`Validation::Structural`] they are only delimited, and reading stops as soon as
+//! every key that leads to a needed field has been seen along the chain of objects from the root
+//! (with no array on the way, where more elements could follow).
+
+mod skip;
+
+use crate::automaton::evaluate::EventState;
+use crate::automaton::paths::ROOT;
+use crate::automaton::values::{Value, ValueScratch};
+use crate::automaton::Automaton;
+use crate::limits::{MAX_DEPTH, MAX_EVENT_BYTES};
+use crate::{EventError, Validation};
+use skip::{scan_number, scan_string, skip_value, skip_whitespace, ScanError, SkipMode};
+
+/// Buffers the reader keeps between events.
+#[derive(Debug, Default)]
+pub(crate) struct ReadBuffers {
+    key: Vec<u8>,
+    text: String,
+    values: ValueScratch,
+}
+
+/// Read `bytes` as an event, running every needed value through its field's automaton.
+pub(crate) fn read_event(
+    automaton: &Automaton,
+    bytes: &[u8],
+    validation: Validation,
+    state: &mut EventState,
+    buffers: &mut ReadBuffers,
+) -> std::result::Result<(), EventError> {
+    if bytes.len() > MAX_EVENT_BYTES {
+        return Err(EventError::TooLarge {
+            len: bytes.len(),
+            max: MAX_EVENT_BYTES,
+        });
+    }
+    let mode = match validation {
+        Validation::Full => SkipMode::Full,
+        Validation::Structural => SkipMode::Structural,
+    };
+    let convert = |e| match e {
+        ScanError::Syntax { offset, reason } => EventError::Syntax { offset, reason },
+        ScanError::TooDeep => EventError::TooDeep { max: MAX_DEPTH },
+    };
+    let pos = skip_whitespace(bytes, 0);
+    match bytes.get(pos) {
+        Some(b'{') => {
+            let mut reader = Reader {
+                automaton,
+                bytes,
+                pos: pos + 1,
+                mode,
+                state,
+                buffers,
+            };
+            reader.event().map_err(convert)
+        }
+        Some(_) => {
+            // Not an object: still say whether it was JSON at all.
+            let end = skip_value(bytes, pos, 0, SkipMode::Full).map_err(convert)?;
+            let end = skip_whitespace(bytes, end);
+            if end != bytes.len() {
+                return Err(convert(syntax(
+                    end,
+                    "trailing characters after the JSON value",
+                )));
+            }
+            Err(EventError::NotAnObject)
+        }
+        None => Err(convert(syntax(pos, "expected a JSON value"))),
+    }
+}
+
+/// Whether the rest of the event still needs reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    /// Nothing needed can follow: stop reading (structural validation only).
+    Stop,
+}
+
+struct Reader<'a, 'm> {
+    automaton: &'m Automaton,
+    bytes: &'a [u8],
+    pos: usize,
+    mode: SkipMode,
+    state: &'a mut EventState,
+    buffers: &'a mut ReadBuffers,
+}
+
+type Result<T> = std::result::Result<T, ScanError>;
+
+fn syntax(offset: usize, reason: &'static str) -> ScanError {
+    ScanError::Syntax { offset, reason }
+}
+
+impl Reader<'_, '_> {
+    /// `pos` is just past the root object's `{`.
+    fn event(&mut self) -> Result<()> {
+        if self.object(ROOT, 1, true)? == Flow::Stop {
+            return Ok(());
+        }
+        self.end_of_document()
+    }
+
+    fn end_of_document(&mut self) -> Result<()> {
+        self.pos = skip_whitespace(self.bytes, self.pos);
+        if self.pos != self.bytes.len() {
+            return Err(syntax(self.pos, "trailing characters after the JSON value"));
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    #[inline]
+    fn skip_ws(&mut self) {
+        self.pos = skip_whitespace(self.bytes, self.pos);
+    }
+
+    /// `pos` is just past `{` of an object at path `node` and nesting `depth`. `last` says
+    /// whether everything after this object is unneeded (every enclosing object has seen all its
+    /// needed keys, and no array encloses it).
+    fn object(&mut self, node: u32, depth: usize, last: bool) -> Result<Flow> {
+        if depth > MAX_DEPTH {
+            return Err(ScanError::TooDeep);
+        }
+        let early_stop = last && self.mode == SkipMode::Structural;
+        let needed = self.automaton.paths.child_count(node);
+        let mut seen = 0;
+        if early_stop && needed == 0 {
+            return Ok(Flow::Stop);
+        }
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(Flow::Continue);
+        }
+        loop {
+            if self.peek() != Some(b'"') {
+                return Err(syntax(self.pos, "expected a string key"));
+            }
+            let child = self.key(node)?;
+            self.skip_ws();
+            if self.peek() != Some(b':') {
+                return Err(syntax(self.pos, "expected ':' after a key"));
+            }
+            self.pos += 1;
+            self.skip_ws();
+            match child {
+                Some((child, direct)) => {
+                    seen += usize::from(direct);
+                    let last_one = early_stop && direct && seen == needed;
+                    if self.value(child, depth, last_one)? == Flow::Stop {
+                        return Ok(Flow::Stop);
+                    }
+                }
+                None => self.pos = skip_value(self.bytes, self.pos, depth, self.mode)?,
+            }
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_ws();
+                }
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(Flow::Continue);
+                }
+                _ => return Err(syntax(self.pos, "expected ',' or '}' in an object")),
+            }
+        }
+    }
+
+    /// Read a key (at its opening quote) and look it up below `node`: the child node, and
+    /// whether it is a direct child (a key without dots).
+    fn key(&mut self, node: u32) -> Result<Option<(u32, bool)>> {
+        let start = self.pos + 1;
+        let (end, escaped) = scan_string(self.bytes, start, self.mode)?;
+        self.pos = end + 1;
+        let paths = &self.automaton.paths;
+        let found = if escaped {
+            let key = &mut self.buffers.key;
+            key.clear();
+            unescape_into(self.bytes, start, end, key)?;
+            paths.step(node, key).map(|c| (c, !key.contains(&b'.')))
+        } else {
+            let key = &self.bytes[start..end];
+            paths.step(node, key).map(|c| (c, !key.contains(&b'.')))
+        };
+        Ok(found)
+    }
+
+    /// Read the value at `pos`, which sits at path `node`.
+    fn value(&mut self, node: u32, depth: usize, last: bool) -> Result<Flow> {
+        let paths = &self.automaton.paths;
+        match self.peek() {
+            Some(b'{') if paths.has_children(node) => {
+                self.pos += 1;
+                self.object(node, depth + 1, last)
+            }
+            Some(b'[') => {
+                self.pos += 1;
+                self.array(node, depth + 1)?;
+                Ok(Flow::Continue)
+            }
+            Some(b'{') => {
+                self.pos = skip_value(self.bytes, self.pos, depth, self.mode)?;
+                Ok(Flow::Continue)
+            }
+            _ => match paths.field(node) {
+                Some(field) => {
+                    self.scalar(field)?;
+                    Ok(if last { Flow::Stop } else { Flow::Continue })
+                }
+                None => {
+                    self.pos = skip_value(self.bytes, self.pos, depth, self.mode)?;
+                    Ok(Flow::Continue)
+                }
+            },
+        }
+    }
+
+    /// `pos` is just past `[`. Elements stay at the array's path; containers among them are
+    /// tied to their index for array consistency.
+    fn array(&mut self, node: u32, depth: usize) -> Result<()> {
+        if depth > MAX_DEPTH {
+            return Err(ScanError::TooDeep);
+        }
+        let array = self.state.arrays;
+        self.state.arrays += 1;
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        let mut index = 0u32;
+        loop {
+            let tied = matches!(self.peek(), Some(b'{' | b'['));
+            if tied {
+                self.state.membership.push((array, index));
+            }
+            self.value(node, depth, false)?;
+            if tied {
+                self.state.membership.pop();
+            }
+            index += 1;
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_ws();
+                }
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(syntax(self.pos, "expected ',' or ']' in an array")),
+            }
+        }
+    }
+
+    /// Decode the scalar at `pos` and run it through `field`'s automaton.
+    fn scalar(&mut self, field: u32) -> Result<()> {
+        let bytes = self.bytes;
+        let start = self.pos;
+        let text = &mut self.buffers.text;
+        let value = match bytes.get(start).copied().unwrap_or(b' ') {
+            b'"' => {
+                let (end, escaped) = scan_string(bytes, start + 1, SkipMode::Full)?;
+                self.pos = end + 1;
+                if escaped {
+                    let mut decoded = std::mem::take(text).into_bytes();
+                    decoded.clear();
+                    unescape_into(bytes, start + 1, end, &mut decoded)?;
+                    *text = String::from_utf8(decoded)
+                        .map_err(|_| syntax(start, "invalid UTF-8 in a string"))?;
+                    Value::String(text.as_str())
+                } else {
+                    let raw = std::str::from_utf8(&bytes[start + 1..end])
+                        .map_err(|_| syntax(start, "invalid UTF-8 in a string"))?;
+                    Value::String(raw)
+                }
+            }
+            b'-' | b'0'..=b'9' => {
+                let end = scan_number(bytes, start, SkipMode::Full)?;
+                self.pos = end;
+                // The grammar was checked, so the text is ASCII.
+                let text = std::str::from_utf8(&bytes[start..end])
+                    .map_err(|_| syntax(start, "invalid number"))?;
+                let value = text.parse::<f64>().ok().filter(|v| v.is_finite());
+                Value::Number { text, value }
+            }
+            _ => {
+                let literal = [
+                    (&b"true"[..], Value::Bool(true)),
+                    (b"false", Value::Bool(false)),
+                    (b"null", Value::Null),
+                ]
+                .into_iter()
+                .find(|(word, _)| bytes[start..].starts_with(word));
+                let Some((word, value)) = literal else {
+                    return Err(syntax(start, "expected a JSON value"));
+                };
+                self.pos = start + word.len();
+                value
+            }
+        };
+        let automaton = self.automaton;
+        let state = &mut *self.state;
+        let leaf = state.leaf(field);
+        automaton.fields[field as usize].run(value, &mut self.buffers.values, &mut |cond| {
+            state.hit(automaton, cond, leaf)
+        });
+        Ok(())
+    }
+}
+
+/// Resolve the escapes of the string body `bytes[start..end]` (already delimited) into `out`.
+/// Lone surrogates are refused, as the reference reader refuses them.
+fn unescape_into(bytes: &[u8], start: usize, end: usize, out: &mut Vec<u8>) -> Result<()> {
+    let mut i = start;
+    while i < end {
+        let b = bytes[i];
+        if b != b'\\' {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        let Some(&escape) = bytes.get(i + 1) else {
+            return Err(syntax(i, "unterminated escape"));
+        };
+        i += 2;
+        let simple = match escape {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'/' => b'/',
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'u' => {
+                let high = hex4(bytes, i)?;
+                i += 4;
+                let c = if (0xD800..0xDC00).contains(&high) {
+                    let low = if bytes.get(i..i + 2) == Some(b"\\u") {
+                        hex4(bytes, i + 2)?
+                    } else {
+                        0
+                    };
+                    if !(0xDC00..0xE000).contains(&low) {
+                        return Err(syntax(i, "lone surrogate in a \\u escape"));
+                    }
+                    i += 6;
+                    0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00..0xE000).contains(&high) {
+                    return Err(syntax(i, "lone surrogate in a \\u escape"));
+                } else {
+                    high
+                };
+                let c = char::from_u32(c).ok_or(syntax(i, "invalid \\u escape"))?;
+                let mut utf8 = [0; 4];
+                out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+                continue;
+            }
+            _ => return Err(syntax(i - 1, "invalid escape")),
+        };
+        out.push(simple);
+    }
+    Ok(())
+}
+
+fn hex4(bytes: &[u8], at: usize) -> Result<u32> {
+    let digits = bytes
+        .get(at..at + 4)
+        .ok_or(syntax(at, "truncated \\u escape"))?;
+    digits.iter().try_fold(0u32, |acc, &d| {
+        let v = (d as char)
+            .to_digit(16)
+            .ok_or(syntax(at, "invalid \\u escape"))?;
+        Ok(acc * 16 + v)
+    })
+}
