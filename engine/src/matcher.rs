@@ -133,7 +133,8 @@ impl Matcher {
         self.automaton.delete(name)
     }
 
-    /// Names of the rules that match `event` (a JSON object), each once.
+    /// Names of the rules that match `event` (a JSON object), each once, in the order the names
+    /// were first added.
     pub fn matches(&self, event: &[u8]) -> Result<Vec<&str>, EventError> {
         let mut names = Vec::new();
         SCRATCH.with(|scratch| match scratch.try_borrow_mut() {

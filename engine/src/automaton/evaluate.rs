@@ -30,6 +30,7 @@ pub(crate) struct EventState {
     field_mark: Vec<u32>,
     rule_mark: Vec<u32>,
     candidates: Vec<u32>,
+    matched: Vec<(u64, u32)>,
     leaves: Vec<Leaf>,
     hits: Vec<(u32, u32)>,
     arena: Vec<(u32, u32)>,
@@ -115,9 +116,11 @@ impl EventState {
         }
     }
 
-    /// Push the name of every rule with a matching sub-rule onto `names`, each once.
+    /// Push the name of every rule with a matching sub-rule onto `names`, each once, in the
+    /// order the names were first added.
     pub(crate) fn finish<'m>(&mut self, automaton: &'m Automaton, names: &mut Vec<&'m str>) {
         let candidates = std::mem::take(&mut self.candidates);
+        self.matched.clear();
         for &s in candidates.iter().chain(&automaton.unconditional) {
             let sub_rule = &automaton.sub_rules[s as usize];
             if self.rule_mark[sub_rule.rule as usize] == self.epoch {
@@ -125,10 +128,13 @@ impl EventState {
             }
             if self.holds(automaton, sub_rule) {
                 self.rule_mark[sub_rule.rule as usize] = self.epoch;
-                names.push(automaton.name(sub_rule.rule));
+                self.matched
+                    .push((automaton.added(sub_rule.rule), sub_rule.rule));
             }
         }
         self.candidates = candidates;
+        self.matched.sort_unstable();
+        names.extend(self.matched.iter().map(|&(_, rule)| automaton.name(rule)));
     }
 
     fn holds(&mut self, automaton: &Automaton, sub_rule: &SubRule) -> bool {

@@ -60,6 +60,8 @@ pub(crate) struct SubRule {
 #[derive(Debug, Clone)]
 struct Rule {
     name: Arc<str>,
+    /// When the name was first added: matches are reported in this order.
+    added: u64,
     patterns: Vec<Compiled>,
 }
 
@@ -112,6 +114,7 @@ pub(crate) struct Automaton {
     rules: Vec<Option<Rule>>,
     rule_ids: Ids,
     by_name: FastMap<Arc<str>, u32>,
+    names_added: u64,
 }
 
 impl Automaton {
@@ -126,9 +129,11 @@ impl Automaton {
                     id,
                     Some(Rule {
                         name: Arc::clone(&name),
+                        added: self.names_added,
                         patterns: Vec::new(),
                     }),
                 );
+                self.names_added += 1;
                 self.by_name.insert(name, id);
                 id
             }
@@ -238,10 +243,18 @@ impl Automaton {
     }
 
     pub(crate) fn name(&self, rule: u32) -> &str {
-        &self.rules[rule as usize]
+        &self.rule(rule).name
+    }
+
+    /// Sort key putting rules in the order their names were first added.
+    pub(crate) fn added(&self, rule: u32) -> u64 {
+        self.rule(rule).added
+    }
+
+    fn rule(&self, rule: u32) -> &Rule {
+        self.rules[rule as usize]
             .as_ref()
             .expect("matched rules exist")
-            .name
     }
 
     /// Number of rule names.
