@@ -9,6 +9,9 @@ use super::FastMap;
 #[derive(Debug, Clone, Default)]
 struct Node {
     children: Children,
+    /// Which bytes start some child's segment (a 256-bit set): most keys an event holds are
+    /// turned away by one bit test, before any comparison.
+    first_bytes: [u64; 4],
     /// The field at exactly this path, if some rule tests it.
     field: Option<u32>,
     /// Uses of paths at this node and below; the node is freed when it drops to zero.
@@ -66,6 +69,19 @@ impl Children {
         }
     }
 
+    fn first_bytes(&self) -> [u64; 4] {
+        let mut set = [0u64; 4];
+        let mut add = |segment: &[u8]| {
+            let first = segment.first().copied().unwrap_or(b'.');
+            set[usize::from(first >> 6)] |= 1 << (first & 63);
+        };
+        match self {
+            Children::Few(list) => list.iter().for_each(|(s, _)| add(s)),
+            Children::Many(map) => map.keys().for_each(|s| add(s)),
+        }
+        set
+    }
+
     fn remove(&mut self, id: u32) {
         match self {
             Children::Few(list) => list.retain(|&(_, c)| c != id),
@@ -95,14 +111,23 @@ impl PathTrie {
     /// The node reached from `node` by `key`, which may hold dots (several segments).
     #[inline]
     pub(crate) fn step(&self, node: u32, key: &[u8]) -> Option<u32> {
-        let children = &self.nodes[node as usize].children;
+        let node = &self.nodes[node as usize];
+        // The first segment starts with the key's first byte; an empty key or segment is
+        // recorded as byte `.`, which no non-empty segment starts with.
+        let first = key.first().copied().unwrap_or(b'.');
+        if node.first_bytes[usize::from(first >> 6)] & (1 << (first & 63)) == 0 {
+            return None;
+        }
+        let children = &node.children;
         if let Some(id) = children.get(key) {
             return Some(id);
         }
         if !key.contains(&b'.') {
             return None;
         }
-        key.split(|&b| b == b'.').try_fold(node, |at, segment| {
+        let mut segments = key.split(|&b| b == b'.');
+        let first = children.get(segments.next()?)?;
+        segments.try_fold(first, |at, segment| {
             self.nodes[at as usize].children.get(segment)
         })
     }
@@ -148,9 +173,10 @@ impl PathTrie {
                             (self.nodes.len() - 1) as u32
                         }
                     };
-                    self.nodes[at as usize]
-                        .children
-                        .insert(segment.as_bytes(), id);
+                    let parent = &mut self.nodes[at as usize];
+                    parent.children.insert(segment.as_bytes(), id);
+                    let first = segment.bytes().next().unwrap_or(b'.');
+                    parent.first_bytes[usize::from(first >> 6)] |= 1 << (first & 63);
                     id
                 }
             };
@@ -185,7 +211,9 @@ impl PathTrie {
                 let parent = node.parent;
                 self.nodes[id as usize] = Node::default();
                 self.free.push(id);
-                self.nodes[parent as usize].children.remove(id);
+                let parent = &mut self.nodes[parent as usize];
+                parent.children.remove(id);
+                parent.first_bytes = parent.children.first_bytes();
             }
         }
         dropped

@@ -18,7 +18,10 @@ use crate::automaton::values::{Value, ValueScratch};
 use crate::automaton::Automaton;
 use crate::limits::{MAX_DEPTH, MAX_EVENT_BYTES};
 use crate::{EventError, Validation};
-use skip::{scan_number, scan_string, skip_value, skip_whitespace, ScanError, SkipMode};
+use skip::{
+    scan_number, scan_string, skip_rest_structural, skip_value, skip_whitespace, ScanError,
+    SkipMode,
+};
 
 /// Buffers the reader keeps between events.
 #[derive(Debug, Default)]
@@ -136,7 +139,8 @@ impl Reader<'_, '_> {
         if depth > MAX_DEPTH {
             return Err(ScanError::TooDeep);
         }
-        let early_stop = last && self.mode == SkipMode::Structural;
+        let structural = self.mode == SkipMode::Structural;
+        let early_stop = last && structural;
         let needed = self.automaton.paths.child_count(node);
         let mut seen = 0;
         if early_stop && needed == 0 {
@@ -165,8 +169,13 @@ impl Reader<'_, '_> {
                     if self.value(child, depth, last_one)? == Flow::Stop {
                         return Ok(Flow::Stop);
                     }
+                    if structural && direct && seen == needed {
+                        // Every needed key has been read: the rest is skipped in one go.
+                        self.pos = skip_rest_structural(self.bytes, self.pos, depth)?;
+                        return Ok(Flow::Continue);
+                    }
                 }
-                None => self.pos = skip_value(self.bytes, self.pos, depth, self.mode)?,
+                None => self.skip(depth)?,
             }
             self.skip_ws();
             match self.peek() {
@@ -181,6 +190,17 @@ impl Reader<'_, '_> {
                 _ => return Err(syntax(self.pos, "expected ',' or '}' in an object")),
             }
         }
+    }
+
+    /// Skip the value at `pos`, with a short cut for the commonest unneeded value, a string.
+    #[inline]
+    fn skip(&mut self, depth: usize) -> Result<()> {
+        self.pos = if self.peek() == Some(b'"') {
+            scan_string(self.bytes, self.pos + 1, self.mode)?.0 + 1
+        } else {
+            skip_value(self.bytes, self.pos, depth, self.mode)?
+        };
+        Ok(())
     }
 
     /// Read a key (at its opening quote) and look it up below `node`: the child node, and

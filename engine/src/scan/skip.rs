@@ -258,6 +258,22 @@ fn scan_string_structural(bytes: &[u8], mut i: usize) -> Result<(usize, bool), S
     }
 }
 
+/// [`SkipMode::Structural`] only: `pos` is between the members of a container at nesting level
+/// `level` (the container's own level, outside any string). Returns the index just past that
+/// container's closing bracket, without looking at the members in between.
+pub(crate) fn skip_rest_structural(
+    bytes: &[u8],
+    pos: usize,
+    level: usize,
+) -> Result<usize, ScanError> {
+    // `room` counts the container itself, as when it has just been opened.
+    let room = (MAX_DEPTH + 1).saturating_sub(level);
+    if room == 0 {
+        return Err(ScanError::TooDeep);
+    }
+    skip_container_structural(bytes, pos, room)
+}
+
 /// `start` is just past an opening bracket; `room` (>= 1) is how many levels may be open, the
 /// one just opened included. Returns the index just past the matching closing bracket.
 #[inline]
