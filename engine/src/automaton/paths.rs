@@ -36,15 +36,52 @@ impl Default for Children {
 
 const MANY: usize = 12;
 
+/// Byte equality without a call into `memcmp`, which costs more than the comparison for the
+/// short keys events have.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() > 16 {
+        return a == b;
+    }
+    // Up to 16 bytes: compare as two (possibly overlapping) 8-byte words, or smaller pieces.
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap());
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap());
+    match a.len() {
+        8..=16 => word(a, 0) == word(b, 0) && word(a, a.len() - 8) == word(b, b.len() - 8),
+        4..=7 => half(a, 0) == half(b, 0) && half(a, a.len() - 4) == half(b, b.len() - 4),
+        _ => a.iter().zip(b).all(|(x, y)| x == y),
+    }
+}
+
 impl Children {
     #[inline]
     fn get(&self, segment: &[u8]) -> Option<u32> {
         match self {
             Children::Few(list) => list
                 .iter()
-                .find(|(s, _)| **s == *segment)
+                .find(|(s, _)| same(s, segment))
                 .map(|&(_, id)| id),
             Children::Many(map) => map.get(segment).copied(),
+        }
+    }
+
+    /// The child whose segment is followed by a dot at the start of `key`, and what follows
+    /// the dot.
+    #[inline]
+    fn split_first_segment<'k>(&self, key: &'k [u8]) -> Option<(u32, &'k [u8])> {
+        match self {
+            Children::Few(list) => list.iter().find_map(|(segment, id)| {
+                let n = segment.len();
+                (key.len() > n && key[n] == b'.' && same(&key[..n], segment))
+                    .then(|| (*id, &key[n + 1..]))
+            }),
+            Children::Many(map) => {
+                let dot = key.iter().position(|&b| b == b'.')?;
+                map.get(&key[..dot]).map(|&id| (id, &key[dot + 1..]))
+            }
         }
     }
 
@@ -108,9 +145,10 @@ impl Default for PathTrie {
 }
 
 impl PathTrie {
-    /// The node reached from `node` by `key`, which may hold dots (several segments).
-    #[inline]
-    pub(crate) fn step(&self, node: u32, key: &[u8]) -> Option<u32> {
+    /// The node reached from `node` by `key`, which may hold dots (several segments), and
+    /// whether it is a direct child (a key without dots).
+    #[inline(always)]
+    pub(crate) fn step(&self, node: u32, key: &[u8]) -> Option<(u32, bool)> {
         let node = &self.nodes[node as usize];
         // The first segment starts with the key's first byte; an empty key or segment is
         // recorded as byte `.`, which no non-empty segment starts with.
@@ -118,18 +156,23 @@ impl PathTrie {
         if node.first_bytes[usize::from(first >> 6)] & (1 << (first & 63)) == 0 {
             return None;
         }
-        let children = &node.children;
+        self.step_children(&node.children, key)
+    }
+
+    #[inline(never)]
+    fn step_children(&self, children: &Children, key: &[u8]) -> Option<(u32, bool)> {
         if let Some(id) = children.get(key) {
-            return Some(id);
+            return Some((id, true));
         }
-        if !key.contains(&b'.') {
-            return None;
+        // A dotted key: find the child whose segment starts it, then walk the rest.
+        let (mut at, mut rest) = children.split_first_segment(key)?;
+        loop {
+            let children = &self.nodes[at as usize].children;
+            if let Some(id) = children.get(rest) {
+                return Some((id, false));
+            }
+            (at, rest) = children.split_first_segment(rest)?;
         }
-        let mut segments = key.split(|&b| b == b'.');
-        let first = children.get(segments.next()?)?;
-        segments.try_fold(first, |at, segment| {
-            self.nodes[at as usize].children.get(segment)
-        })
     }
 
     /// The field id at `node`, if any.

@@ -26,8 +26,12 @@ type Outs = SmallVec<[Out; 1]>;
 /// A scalar value of an event, as read.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Value<'a> {
-    String(&'a str),
-    Number { text: &'a str, value: Option<f64> },
+    /// The string's bytes, escapes resolved; valid UTF-8 (the reader checked it).
+    String(&'a [u8]),
+    Number {
+        text: &'a str,
+        value: Option<f64>,
+    },
     Bool(bool),
     Null,
 }
@@ -278,20 +282,38 @@ impl FieldMachine {
         scratch.excluded.clear();
         let excluded = &mut scratch.excluded;
         match value {
-            Value::String(s) => {
+            Value::String(bytes) => {
+                // Byte-wise matching needs no `str`; folding, IPs and wildcards do, and only
+                // then is the UTF-8 looked at again.
+                let needs_text = self.folded_entries > 0
+                    || !(self.ipv4.is_empty() && self.ipv6.is_empty())
+                    || self.wildcards.len() > self.free_wildcards.len();
+                let s = if needs_text {
+                    match std::str::from_utf8(bytes) {
+                        Ok(s) => s,
+                        Err(_) => {
+                            debug_assert!(false, "the reader passes only valid UTF-8");
+                            return;
+                        }
+                    }
+                } else {
+                    ""
+                };
                 let mut emit = |out: &Out| self.emit(*out, s, excluded, hit);
                 if !self.exact.is_empty() {
-                    if let Some(outs) = self.exact.get(s.as_bytes()) {
+                    if let Some(outs) = self.exact.get(bytes) {
                         outs.iter().for_each(&mut emit);
                     }
                 }
                 if !self.prefixes.is_empty() {
-                    self.prefixes
-                        .walk(s.bytes(), |outs| outs.iter().for_each(&mut emit));
+                    self.prefixes.walk(bytes.iter().copied(), |outs| {
+                        outs.iter().for_each(&mut emit)
+                    });
                 }
                 if !self.suffixes.is_empty() {
-                    self.suffixes
-                        .walk(s.bytes().rev(), |outs| outs.iter().for_each(&mut emit));
+                    self.suffixes.walk(bytes.iter().rev().copied(), |outs| {
+                        outs.iter().for_each(&mut emit)
+                    });
                 }
                 if self.folded_entries > 0 {
                     let folded = &mut scratch.folded;

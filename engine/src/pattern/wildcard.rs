@@ -60,16 +60,17 @@ impl Wildcard {
             [only] => return value == only,
             [] => return value.is_empty(),
         };
-        if value.len() < first.len() + last.len()
-            || !value.starts_with(first.as_str())
-            || !value.ends_with(last.as_str())
+        let bytes = value.as_bytes();
+        if bytes.len() < first.len() + last.len()
+            || !same(&bytes[..first.len()], first.as_bytes())
+            || !same(&bytes[bytes.len() - last.len()..], last.as_bytes())
         {
             return false;
         }
         // Pieces are whole UTF-8 strings, so every cut below falls on a character boundary.
         let mut unmatched = &value[first.len()..value.len() - last.len()];
         for piece in middle {
-            match unmatched.find(piece.as_str()) {
+            match find(unmatched.as_bytes(), piece.as_bytes()) {
                 Some(at) => unmatched = &unmatched[at + piece.len()..],
                 None => return false,
             }
@@ -81,6 +82,36 @@ impl Wildcard {
     pub(crate) fn source(&self) -> &str {
         &self.source
     }
+}
+
+/// Leftmost occurrence of `needle` (not empty) in `haystack`. Event values are mostly short, where
+/// setting up a two-way search costs more than a plain scan; long ones get the two-way search,
+/// which keeps the worst case linear.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    match needle {
+        [byte] => haystack.iter().position(|b| b == byte),
+        [first, rest @ ..] if haystack.len() <= 64 => {
+            let last_start = haystack.len().checked_sub(needle.len())?;
+            (0..=last_start)
+                .find(|&i| haystack[i] == *first && same(&haystack[i + 1..i + needle.len()], rest))
+        }
+        _ => {
+            // Both are whole UTF-8 strings (pieces and values are `str`s).
+            let haystack = std::str::from_utf8(haystack).ok()?;
+            let needle = std::str::from_utf8(needle).ok()?;
+            haystack.find(needle)
+        }
+    }
+}
+
+/// Byte equality of two short slices of equal length, without a call into `memcmp` (which costs
+/// more than the comparison for the few bytes a wildcard piece usually has).
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() > 16 {
+        return a == b;
+    }
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// The pattern's shape, for compiling it into a byte automaton.

@@ -27,7 +27,7 @@ use skip::{
 #[derive(Debug, Default)]
 pub(crate) struct ReadBuffers {
     key: Vec<u8>,
-    text: String,
+    text: Vec<u8>,
     values: ValueScratch,
 }
 
@@ -127,9 +127,12 @@ impl Reader<'_, '_> {
         self.bytes.get(self.pos).copied()
     }
 
-    #[inline]
+    #[inline(always)]
     fn skip_ws(&mut self) {
-        self.pos = skip_whitespace(self.bytes, self.pos);
+        // Compact JSON has no whitespace between tokens: one compare in the common case.
+        if self.peek().is_some_and(|b| b <= b' ') {
+            self.pos = skip_whitespace(self.bytes, self.pos);
+        }
     }
 
     /// `pos` is just past `{` of an object at path `node` and nesting `depth`. `last` says
@@ -214,10 +217,9 @@ impl Reader<'_, '_> {
             let key = &mut self.buffers.key;
             key.clear();
             unescape_into(self.bytes, start, end, key)?;
-            paths.step(node, key).map(|c| (c, !key.contains(&b'.')))
+            paths.step(node, key)
         } else {
-            let key = &self.bytes[start..end];
-            paths.step(node, key).map(|c| (c, !key.contains(&b'.')))
+            paths.step(node, &self.bytes[start..end])
         };
         Ok(found)
     }
@@ -300,17 +302,14 @@ impl Reader<'_, '_> {
             b'"' => {
                 let (end, escaped) = scan_string(bytes, start + 1, SkipMode::Full)?;
                 self.pos = end + 1;
+                // Checked in full (escapes, UTF-8, control characters) whatever the mode: the
+                // value automaton relies on it.
                 if escaped {
-                    let mut decoded = std::mem::take(text).into_bytes();
-                    decoded.clear();
-                    unescape_into(bytes, start + 1, end, &mut decoded)?;
-                    *text = String::from_utf8(decoded)
-                        .map_err(|_| syntax(start, "invalid UTF-8 in a string"))?;
-                    Value::String(text.as_str())
+                    text.clear();
+                    unescape_into(bytes, start + 1, end, text)?;
+                    Value::String(text)
                 } else {
-                    let raw = std::str::from_utf8(&bytes[start + 1..end])
-                        .map_err(|_| syntax(start, "invalid UTF-8 in a string"))?;
-                    Value::String(raw)
+                    Value::String(&bytes[start + 1..end])
                 }
             }
             b'-' | b'0'..=b'9' => {

@@ -49,6 +49,7 @@ pub(crate) enum ScanError {
     TooDeep,
 }
 
+#[cold]
 fn error(offset: usize, reason: &'static str) -> ScanError {
     ScanError::Syntax { offset, reason }
 }
@@ -68,7 +69,26 @@ const UNTERMINATED_STRING: &str = "unterminated string";
 /// the end) is a syntax error, so a returned index is always past `pos`. Running out of input
 /// inside a container or string is a syntax error in both modes. Never panics (also for `pos`
 /// past the end), never recurses, linear time.
+#[inline]
 pub(crate) fn skip_value(
+    bytes: &[u8],
+    pos: usize,
+    depth: usize,
+    mode: SkipMode,
+) -> Result<usize, ScanError> {
+    // The common case inlined: a short scalar in structural mode.
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    if mode == SkipMode::Structural {
+        if let Some(end) = sse2::scalar(bytes, pos) {
+            return Ok(end);
+        }
+    }
+    skip_value_general(bytes, pos, depth, mode)
+}
+
+/// [`skip_value`] without the inlined fast path.
+#[inline(never)]
+fn skip_value_general(
     bytes: &[u8],
     pos: usize,
     depth: usize,
@@ -84,7 +104,26 @@ pub(crate) fn skip_value(
 /// contains any backslash escape). [`SkipMode::Full`] validates the content (escapes, surrogate
 /// pairs, control characters, UTF-8) like [`crate::json::parse`]; [`SkipMode::Structural`] only
 /// finds the closing quote.
+#[inline]
 pub(crate) fn scan_string(
+    bytes: &[u8],
+    pos: usize,
+    mode: SkipMode,
+) -> Result<(usize, bool), ScanError> {
+    // The common case inlined: a short string without escapes (and, in full mode, without
+    // control characters or non-ASCII bytes) whose closing quote is in the next 16 bytes.
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    if let Some(close) = sse2::plain_string(bytes, pos, mode == SkipMode::Full) {
+        return Ok((close, false));
+    }
+    scan_string_general(bytes, pos, mode)
+}
+
+/// [`scan_string`] without the inlined fast path: long strings, escapes, non-ASCII, errors,
+/// and strings near the end of the input.
+#[cold]
+#[inline(never)]
+fn scan_string_general(
     bytes: &[u8],
     pos: usize,
     mode: SkipMode,
@@ -171,6 +210,160 @@ fn first_byte(mask: u64) -> usize {
 }
 
 // ---------------------------------------------------------------------------------------------
+// SSE2 fast paths (SSE2 is part of the x86_64 baseline: no runtime detection). Each one answers
+// only the common case and returns `None` for everything else, which the portable code then
+// handles from the start; they never disagree with it when they do answer.
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod sse2 {
+    use super::SCALAR_END;
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_min_epu8,
+        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    use std::num::NonZeroU32;
+
+    /// 16 bytes in an SSE2 register. The intrinsics are `unsafe` only because they need SSE2,
+    /// which this module is compiled with (it is in the x86_64 baseline; see the `cfg` above).
+    #[derive(Clone, Copy)]
+    struct Block(__m128i);
+
+    impl Block {
+        /// The 16 bytes at `pos`, or `None` when fewer than 16 remain.
+        #[inline(always)]
+        fn load(bytes: &[u8], pos: usize) -> Option<Block> {
+            if pos > bytes.len().checked_sub(16)? {
+                return None;
+            }
+            // SAFETY: `pos + 16 <= bytes.len()` (checked just above), so the 16 bytes the
+            // unaligned load reads are inside `bytes`; SSE2 is enabled at compile time.
+            Some(Block(unsafe {
+                _mm_loadu_si128(bytes.as_ptr().add(pos).cast::<__m128i>())
+            }))
+        }
+
+        #[inline(always)]
+        fn splat(b: u8) -> Block {
+            // SAFETY: SSE2 is enabled at compile time.
+            Block(unsafe { _mm_set1_epi8(b as i8) })
+        }
+
+        /// All ones in the bytes equal to `b`.
+        #[inline(always)]
+        fn eq(self, b: u8) -> Block {
+            // SAFETY: SSE2 is enabled at compile time.
+            Block(unsafe { _mm_cmpeq_epi8(self.0, Block::splat(b).0) })
+        }
+
+        /// All ones in the bytes that are below `n` as signed bytes: bytes >= 0x80 and bytes
+        /// below `n` (for `n` < 0x80).
+        #[inline(always)]
+        fn below_or_high(self, n: u8) -> Block {
+            // SAFETY: SSE2 is enabled at compile time.
+            Block(unsafe { _mm_cmplt_epi8(self.0, Block::splat(n).0) })
+        }
+
+        /// All ones in the bytes that are at most `n`.
+        #[inline(always)]
+        fn at_most(self, n: u8) -> Block {
+            // SAFETY: SSE2 is enabled at compile time.
+            Block(unsafe { _mm_cmpeq_epi8(_mm_min_epu8(self.0, Block::splat(n).0), self.0) })
+        }
+
+        /// All ones in the bytes from `low` to `high`, both included.
+        #[inline(always)]
+        fn between(self, low: u8, high: u8) -> Block {
+            // SAFETY: SSE2 is enabled at compile time.
+            Block(unsafe {
+                let clamped = _mm_max_epu8(
+                    _mm_min_epu8(self.0, Block::splat(high).0),
+                    Block::splat(low).0,
+                );
+                _mm_cmpeq_epi8(clamped, self.0)
+            })
+        }
+
+        #[inline(always)]
+        fn or(self, other: Block) -> Block {
+            // SAFETY: SSE2 is enabled at compile time.
+            Block(unsafe { _mm_or_si128(self.0, other.0) })
+        }
+
+        /// Bit i set when byte i has its high bit set.
+        #[inline(always)]
+        fn mask(self) -> u32 {
+            // SAFETY: SSE2 is enabled at compile time.
+            unsafe { _mm_movemask_epi8(self.0) as u32 }
+        }
+    }
+
+    /// `pos` is just after an opening quote. The index of the closing quote when it is among the
+    /// 16 bytes at `pos` and no backslash comes before it (nor, when `full`, a byte below 0x20 or
+    /// above 0x7f, so there is nothing to validate); `None` otherwise.
+    #[inline(always)]
+    pub(super) fn plain_string(bytes: &[u8], pos: usize, full: bool) -> Option<usize> {
+        let v = Block::load(bytes, pos)?;
+        let quote = v.eq(b'"');
+        let mut stop = quote.or(v.eq(b'\\'));
+        if full {
+            stop = stop.or(v.below_or_high(0x20));
+        }
+        let (quote, stop) = (quote.mask(), stop.mask());
+        // Bits up to and including the first stop (all of them if there is none): the first
+        // stop is a quote iff a quote is among them, as quotes are stops.
+        let upto = stop ^ stop.wrapping_sub(1);
+        // The first quote, if it is the first stop.
+        let first_quote = NonZeroU32::new(quote & upto)?;
+        Some(pos + first_quote.trailing_zeros() as usize)
+    }
+
+    /// The first index at or after `i` that is not an ASCII digit, if it is found in 16-byte
+    /// blocks that fit in the input; otherwise `Err` with where the blocks stopped (everything
+    /// before is digits).
+    #[inline(always)]
+    pub(super) fn digits(bytes: &[u8], mut i: usize) -> Result<usize, usize> {
+        while let Some(v) = Block::load(bytes, i) {
+            let not_digit = !v.between(b'0', b'9').mask() & 0xFFFF;
+            if not_digit != 0 {
+                return Ok(i + not_digit.trailing_zeros() as usize);
+            }
+            i += 16;
+        }
+        Err(i)
+    }
+
+    /// Structural mode: `bytes[pos]` starts a value. When it is a scalar other than a string
+    /// and its end is found among 16-byte blocks that fit in the input, the index just past it
+    /// (as [`super::scalar_end`] finds it); `None` for strings, containers, empty scalars, a
+    /// scalar running into the last 15 bytes of the input, or a control character other than
+    /// whitespace.
+    #[inline(always)]
+    pub(super) fn scalar(bytes: &[u8], pos: usize) -> Option<usize> {
+        let mut v = Block::load(bytes, pos)?;
+        // `[` / `{` and `]` / `}` differ only in bit 0x20, and no other byte folds onto them.
+        let first = bytes[pos];
+        if first == b'"' || first | 0x20 == b'{' {
+            return None;
+        }
+        let mut i = pos;
+        loop {
+            // Candidates: `,` `]` `}` and every byte <= 0x20 (JSON whitespace among them).
+            let candidates = v
+                .eq(b',')
+                .or(v.or(Block::splat(0x20)).eq(b'}'))
+                .or(v.at_most(0x20))
+                .mask();
+            if candidates != 0 {
+                let end = i + candidates.trailing_zeros() as usize;
+                return (end > pos && SCALAR_END[bytes[end] as usize]).then_some(end);
+            }
+            i += 16;
+            v = Block::load(bytes, i)?;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Structural mode.
 
 fn skip_value_structural(bytes: &[u8], pos: usize, depth: usize) -> Result<usize, ScanError> {
@@ -242,6 +435,7 @@ fn find_quote_or_backslash(bytes: &[u8], mut i: usize) -> usize {
     i
 }
 
+#[inline]
 fn scan_string_structural(bytes: &[u8], mut i: usize) -> Result<(usize, bool), ScanError> {
     let mut escaped = false;
     loop {
@@ -529,7 +723,7 @@ mod simd {
             escape_carry: 0,
         };
         let mut i = start;
-        let mut padded = [0u8; 64];
+        let mut padded: [u8; 64];
         loop {
             let block: &[u8; 64] = match bytes.get(i..i + 64) {
                 Some(chunk) => match chunk.try_into() {
@@ -543,6 +737,7 @@ mod simd {
                         break;
                     }
                     let n = rest.len().min(64);
+                    padded = [0u8; 64];
                     padded[..n].copy_from_slice(&rest[..n]);
                     &padded
                 }
@@ -577,7 +772,7 @@ fn skip_value_full(bytes: &[u8], pos: usize, depth: usize) -> Result<usize, Scan
 #[inline(always)]
 fn skip_scalar_full(bytes: &[u8], i: usize) -> Result<usize, ScanError> {
     match bytes.get(i) {
-        Some(b'"') => Ok(scan_string_full(bytes, i + 1)?.0 + 1),
+        Some(b'"') => Ok(string_full(bytes, i + 1)?.0 + 1),
         Some(b't') => literal(bytes, i, b"true"),
         Some(b'f') => literal(bytes, i, b"false"),
         Some(b'n') => literal(bytes, i, b"null"),
@@ -661,7 +856,7 @@ fn member_value(bytes: &[u8], i: usize) -> Result<usize, ScanError> {
     if bytes.get(i) != Some(&b'"') {
         return Err(error(i, "expected a string key"));
     }
-    let (close, _) = scan_string_full(bytes, i + 1)?;
+    let (close, _) = string_full(bytes, i + 1)?;
     let colon = skip_whitespace(bytes, close + 1);
     if bytes.get(colon) != Some(&b':') {
         return Err(error(colon, "expected ':' after an object key"));
@@ -711,7 +906,18 @@ fn scan_number_full(bytes: &[u8], pos: usize) -> Result<usize, ScanError> {
 
 /// First index at or after `i` that is not an ASCII digit (or the end of input).
 #[inline(always)]
-fn skip_digits(bytes: &[u8], mut i: usize) -> usize {
+fn skip_digits(bytes: &[u8], i: usize) -> usize {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    let i = match sse2::digits(bytes, i) {
+        Ok(end) => return end,
+        Err(rest) => rest,
+    };
+    skip_digits_swar(bytes, i)
+}
+
+/// [`skip_digits`], eight bytes at a time.
+#[inline(always)]
+fn skip_digits_swar(bytes: &[u8], mut i: usize) -> usize {
     while let Some(v) = load8(bytes, i) {
         // A byte is a digit iff its high nibble is 3 and its low nibble is below 10.
         let not_digit = ((v & 0xF0F0_F0F0_F0F0_F0F0) ^ (ONES * 0x30))
@@ -752,6 +958,16 @@ fn find_string_special(bytes: &[u8], mut i: usize) -> (usize, bool) {
         i += 1;
     }
     (i, non_ascii != 0)
+}
+
+/// [`scan_string_full`] behind the SSE2 fast path for short plain strings.
+#[inline(always)]
+fn string_full(bytes: &[u8], i: usize) -> Result<(usize, bool), ScanError> {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    if let Some(close) = sse2::plain_string(bytes, i, true) {
+        return Ok((close, false));
+    }
+    scan_string_full(bytes, i)
 }
 
 #[inline(always)]
@@ -1315,6 +1531,171 @@ mod tests {
         assert_eq!(scan_string(b"\"a\\\"b\"", 1, STRUCTURAL), Ok((5, true)));
         assert!(scan_string(b"\"a\\\"", 1, STRUCTURAL).is_err());
         assert!(scan_string(b"\"", 5, STRUCTURAL).is_err());
+    }
+
+    // --- Fast paths against the general code ---------------------------------------------
+
+    /// `scan_string` (with its fast path) and the general code agree, in both modes.
+    fn string_paths_agree(bytes: &[u8], pos: usize) {
+        for mode in [FULL, STRUCTURAL] {
+            assert_eq!(
+                scan_string(bytes, pos, mode),
+                scan_string_general(bytes, pos, mode),
+                "{mode:?} from {pos} in {:?}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+        assert_eq!(
+            string_full(bytes, pos),
+            scan_string_general(bytes, pos, FULL)
+        );
+    }
+
+    /// `skip_value` (with its fast path) and the general code agree, in both modes.
+    fn value_paths_agree(bytes: &[u8], pos: usize) {
+        for mode in [FULL, STRUCTURAL] {
+            assert_eq!(
+                skip_value(bytes, pos, 3, mode),
+                skip_value_general(bytes, pos, 3, mode),
+                "{mode:?} from {pos} in {:?}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    }
+
+    /// Bytes that stop (or could wrongly stop, or wrongly not stop) a string scan.
+    const STRING_SPECIALS: &[&[u8]] = &[
+        b"\"",
+        b"\\",
+        b"\\\"",
+        b"\\\\",
+        b"\\u00e9",
+        b"\\ud800",
+        b"\x00",
+        b"\x01",
+        b"\x1f",
+        b" ",
+        b"\x7f",
+        b"\x80",
+        b"\xbf",
+        b"\xff",
+        b"\xc3\xa9",
+        b"\xc3",
+        b"\xf0\x9f\x98\x80",
+        b"!",
+        b"#",
+        b"[",
+        b"\\x",
+    ];
+
+    #[test]
+    fn string_fast_path_agrees_everywhere() {
+        for len in 0..40 {
+            for special in STRING_SPECIALS {
+                for at in 0..=len {
+                    for tail in 0..20 {
+                        // Content of `len` bytes with `special` at `at`, a closing quote, then
+                        // `tail` bytes (none: the input ends right after the string).
+                        let mut bytes = b"\"".to_vec();
+                        bytes.extend((0..at).map(|k| b'a' + (k % 26) as u8));
+                        bytes.extend_from_slice(special);
+                        bytes.extend((at..len).map(|k| b'A' + (k % 26) as u8));
+                        bytes.push(b'"');
+                        bytes.extend((0..tail).map(|k| [b',', b'"', b'}', b'\\'][k % 4]));
+                        string_paths_agree(&bytes, 1);
+                        value_paths_agree(&bytes, 0);
+                        if tail == 0 {
+                            // Unterminated: cut anywhere.
+                            for cut in 0..bytes.len() {
+                                string_paths_agree(&bytes[..cut], 1);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for pos in 0..5 {
+            string_paths_agree(b"\"ab", pos);
+            string_paths_agree(b"", pos);
+        }
+    }
+
+    /// Bytes that end (or could wrongly end, or wrongly not end) a structural scalar.
+    const SCALAR_STOPS: &[u8] =
+        b",]} \t\n\r\x00\x01\x08\x0b\x0c\x0e\x1f!\x7f\x80\xdd\xfd\xff\\\"[{:=}]";
+
+    #[test]
+    fn scalar_fast_path_agrees_everywhere() {
+        for len in 0..40 {
+            for &stop in SCALAR_STOPS {
+                for first in [b'-', b'1', b't', b'x', b'"', b'{', b'['] {
+                    for tail in 0..20 {
+                        let mut bytes = vec![first];
+                        bytes.extend((1..len).map(|k| b"0123456789.eE+-"[k % 15]));
+                        bytes.truncate(len);
+                        bytes.push(stop);
+                        bytes.extend((0..tail).map(|k| [b'1', b',', b' ', b'}'][k % 4]));
+                        value_paths_agree(&bytes, 0);
+                        assert_eq!(
+                            skip_value(&bytes, 0, 0, STRUCTURAL),
+                            skip_value_structural(&bytes, 0, 0)
+                        );
+                        if tail == 0 {
+                            for cut in 0..bytes.len() {
+                                value_paths_agree(&bytes[..cut], 0);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn digit_fast_path_agrees_everywhere() {
+        let reference = |bytes: &[u8], i: usize| {
+            let mut j = i;
+            while let Some(b'0'..=b'9') = bytes.get(j) {
+                j += 1;
+            }
+            j.max(i)
+        };
+        for len in 0..40 {
+            for stop in [
+                b'.', b'/', b':', b'e', b'E', b',', b'\x00', b'\xb0', b'\xb9', b'\xff',
+            ] {
+                for tail in 0..20 {
+                    let mut bytes: Vec<u8> = (0..len).map(|k| b'0' + (k % 10) as u8).collect();
+                    bytes.push(stop);
+                    bytes.extend((0..tail).map(|k| b'0' + (k % 10) as u8));
+                    for i in 0..=bytes.len() + 1 {
+                        for cut in [bytes.len(), len, len.saturating_sub(1)] {
+                            let input = &bytes[..cut];
+                            let expected = reference(input, i);
+                            assert_eq!(skip_digits(input, i), expected, "{input:?} from {i}");
+                            assert_eq!(skip_digits_swar(input, i), expected);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn fast_paths_agree_on_noise(
+            bytes in vec(select(b"\"\\\\aZ09,]} \t\x01\x1f\x7f\x80\xc3\xa9\xff{[-.eu".to_vec()), 0..60),
+            pos in 0usize..64,
+        ) {
+            string_paths_agree(&bytes, pos);
+            value_paths_agree(&bytes, pos);
+            prop_assert_eq!(
+                skip_value(&bytes, pos, 0, STRUCTURAL),
+                skip_value_structural(&bytes, pos, 0)
+            );
+        }
     }
 
     // --- Numbers, literals, whitespace ------------------------------------------------------
