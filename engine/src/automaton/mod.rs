@@ -19,6 +19,8 @@ pub(crate) mod values;
 
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use crate::pattern::{Pattern, ValueMatcher};
 use paths::PathTrie;
 use values::FieldMachine;
@@ -62,16 +64,45 @@ struct Rule {
     name: Arc<str>,
     /// When the name was first added: matches are reported in this order.
     added: u64,
-    patterns: Vec<Compiled>,
+    patterns: SmallVec<[Compiled; 1]>,
 }
 
 /// A pattern as added, with the ids it was given, so it can be removed exactly.
 #[derive(Debug, Clone)]
 struct Compiled {
-    pattern: Pattern,
-    sub_rules: Vec<u32>,
+    source: Source,
+    sub_rules: SmallVec<[u32; 1]>,
     /// `anything-but` ids, in the order the matchers were registered.
-    anything_buts: Vec<u32>,
+    anything_buts: Box<[u32]>,
+}
+
+/// What a pattern was compiled from, kept to undo the compilation. Text is several times smaller
+/// than the parsed form, and parsing it again on delete gives the same pattern.
+#[derive(Debug, Clone)]
+enum Source {
+    Text(Box<str>),
+    /// For the rare pattern whose canonical text does not parse back to it.
+    Parsed(Box<Pattern>),
+}
+
+impl Source {
+    fn new(pattern: &Pattern, text: Option<&str>) -> Source {
+        if let Some(text) = text {
+            return Source::Text(text.into());
+        }
+        let text = pattern.to_string();
+        match Pattern::parse(&text) {
+            Ok(again) if again == *pattern => Source::Text(text.into()),
+            _ => Source::Parsed(Box::new(pattern.clone())),
+        }
+    }
+
+    fn pattern(&self) -> Pattern {
+        match self {
+            Source::Text(text) => Pattern::parse(text).expect("the text parsed when it was added"),
+            Source::Parsed(pattern) => (**pattern).clone(),
+        }
+    }
 }
 
 /// Ids handed out and taken back.
@@ -118,7 +149,8 @@ pub(crate) struct Automaton {
 }
 
 impl Automaton {
-    pub(crate) fn add(&mut self, name: &str, pattern: &Pattern) {
+    /// Add `pattern` under `name`; `text`, if given, is text that parses to `pattern`.
+    pub(crate) fn add(&mut self, name: &str, pattern: &Pattern, text: Option<&str>) {
         let rule = match self.by_name.get(name) {
             Some(&id) => id,
             None => {
@@ -130,7 +162,7 @@ impl Automaton {
                     Some(Rule {
                         name: Arc::clone(&name),
                         added: self.names_added,
-                        patterns: Vec::new(),
+                        patterns: SmallVec::new(),
                     }),
                 );
                 self.names_added += 1;
@@ -138,11 +170,8 @@ impl Automaton {
                 id
             }
         };
-        let mut compiled = Compiled {
-            pattern: pattern.clone(),
-            sub_rules: Vec::new(),
-            anything_buts: Vec::new(),
-        };
+        let mut sub_rule_ids = SmallVec::new();
+        let mut anything_buts = Vec::new();
         for sub_rule in &pattern.sub_rules {
             let id = self.sub_rule_ids.take();
             let mut conds = Vec::with_capacity(sub_rule.fields.len());
@@ -162,7 +191,7 @@ impl Automaton {
                     let ab = match matcher {
                         ValueMatcher::AnythingBut(_) => {
                             let ab = self.anything_but_ids.take();
-                            compiled.anything_buts.push(ab);
+                            anything_buts.push(ab);
                             ab
                         }
                         _ => u32::MAX,
@@ -193,8 +222,13 @@ impl Automaton {
                     conds: conds.into(),
                 },
             );
-            compiled.sub_rules.push(id);
+            sub_rule_ids.push(id);
         }
+        let compiled = Compiled {
+            source: Source::new(pattern, text),
+            sub_rules: sub_rule_ids,
+            anything_buts: anything_buts.into(),
+        };
         self.rules[rule as usize]
             .as_mut()
             .expect("rule just found or made")
@@ -212,8 +246,9 @@ impl Automaton {
             .expect("named rules exist");
         self.rule_ids.give_back(rule_id);
         for compiled in &rule.patterns {
+            let pattern = compiled.source.pattern();
             let mut anything_buts = compiled.anything_buts.iter();
-            for (sub_rule, &id) in compiled.pattern.sub_rules.iter().zip(&compiled.sub_rules) {
+            for (sub_rule, &id) in pattern.sub_rules.iter().zip(&compiled.sub_rules) {
                 let conds = std::mem::take(&mut self.sub_rules[id as usize].conds);
                 for (field, &cond) in sub_rule.fields.iter().zip(conds.iter()) {
                     let field_id = self.conds[cond as usize].field;
@@ -339,9 +374,9 @@ mod tests {
         for round in 0..2 {
             for (i, text) in PATTERNS.iter().enumerate() {
                 let pattern = Pattern::parse(text).unwrap();
-                automaton.add(&format!("r{i}"), &pattern);
-                automaton.add(&format!("copy{i}"), &pattern);
-                automaton.add("shared", &pattern);
+                automaton.add(&format!("r{i}"), &pattern, Some(text));
+                automaton.add(&format!("copy{i}"), &pattern, None);
+                automaton.add("shared", &pattern, None);
             }
             assert!(!automaton.is_pristine());
             assert_eq!(automaton.len(), 2 * PATTERNS.len() + 1);

@@ -40,7 +40,42 @@ pub(crate) enum Value<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct ValueScratch {
     folded: String,
+    /// Per `anything-but` id, the run in which one of its exclusions was hit.
     excluded: Vec<u32>,
+    run: u32,
+}
+
+impl ValueScratch {
+    /// Start a value: forget every exclusion marked so far.
+    fn next_run(&mut self) {
+        if self.run == u32::MAX {
+            self.excluded.iter_mut().for_each(|m| *m = 0);
+            self.run = 0;
+        }
+        self.run += 1;
+    }
+}
+
+/// The `anything-but` ids whose exclusions the current value hit.
+struct Exclusions<'a> {
+    marks: &'a mut Vec<u32>,
+    run: u32,
+}
+
+impl Exclusions<'_> {
+    #[inline]
+    fn add(&mut self, ab: u32) {
+        let i = ab as usize;
+        if i >= self.marks.len() {
+            self.marks.resize(i + 1, 0);
+        }
+        self.marks[i] = self.run;
+    }
+
+    #[inline]
+    fn contains(&self, ab: u32) -> bool {
+        self.marks.get(ab as usize) == Some(&self.run)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -279,8 +314,11 @@ impl FieldMachine {
         scratch: &mut ValueScratch,
         hit: &mut impl FnMut(u32),
     ) {
-        scratch.excluded.clear();
-        let excluded = &mut scratch.excluded;
+        scratch.next_run();
+        let excluded = &mut Exclusions {
+            marks: &mut scratch.excluded,
+            run: scratch.run,
+        };
         match value {
             Value::String(bytes) => {
                 // Byte-wise matching needs no `str`; folding, IPs and wildcards do, and only
@@ -375,17 +413,17 @@ impl FieldMachine {
             self.emit(*out, "", excluded, hit);
         }
         for &(ab, cond) in &self.anything_but {
-            if !excluded.contains(&ab) {
+            if !excluded.contains(ab) {
                 hit(cond);
             }
         }
     }
 
     #[inline]
-    fn emit(&self, out: Out, value: &str, excluded: &mut Vec<u32>, hit: &mut impl FnMut(u32)) {
+    fn emit(&self, out: Out, value: &str, excluded: &mut Exclusions, hit: &mut impl FnMut(u32)) {
         match out {
             Out::Cond(cond) => hit(cond),
-            Out::Exclude(ab) => excluded.push(ab),
+            Out::Exclude(ab) => excluded.add(ab),
             Out::Wildcard(id) => {
                 if let Some((w, then)) = &self.wildcards[id as usize] {
                     if w.matches(value) {
