@@ -23,9 +23,31 @@
 //!
 //! # The pipeline
 //!
-//! parse (text → [`Pattern`], validated) → match. [`Pattern::matches`] and [`Matcher`] evaluate
-//! with the reference interpreter, which defines what "match" means (see the `reference` module
-//! docs: paths, leaves, array consistency, absence).
+//! parse → compile → read → decide:
+//!
+//! - **parse** (`pattern`): text → [`Pattern`], validated with AWS's reasons, `$or` expanded into
+//!   sub-rules.
+//! - **compile** (`automaton`): every rule of a [`Matcher`] is merged into one automaton: a trie
+//!   of the field paths rules test, and per path one value automaton shared by all rules on it
+//!   (hash probe for exact values, byte tries for prefixes and suffixes, the same on case-folded
+//!   text, wildcards hung off their literal ends, numbers and IP addresses as interval indexes
+//!   over order-preserving codes, `anything-but` as exclusions).
+//! - **read** (`scan`): the event's bytes are read once, guided by the path trie; a key no rule
+//!   uses is skipped with its value, unread (SIMD where available).
+//! - **decide** (`automaton::evaluate`): conditions are counted per sub-rule; array consistency
+//!   and `exists: false` are checked where the event calls for it.
+//!
+//! [`Pattern::matches`] runs the reference interpreter instead (module `reference`): plain,
+//! slow and obviously correct, it defines what "match" means, and the automaton is tested
+//! against it.
+//!
+//! # Matching many events
+//!
+//! [`Matcher::matches`] allocates only its result. On a hot path, keep a [`Scratch`] and a
+//! result vector and use [`Matcher::matches_with`]: once warm, it allocates nothing. A
+//! [`SharedMatcher`] is matched from many threads while rules change; see its docs for the
+//! concurrency model. [`Validation`] chooses between checking every byte of every event (the
+//! default) and reading only what the rules need.
 //!
 //! # Semantics in brief
 //!

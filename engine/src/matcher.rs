@@ -118,19 +118,14 @@ impl Matcher {
 
     /// Parse `pattern` and add it under `name`.
     pub fn add_rule(&mut self, name: &str, pattern: &str) -> Result<(), PatternError> {
-        let parsed = Pattern::parse(pattern)?;
-        self.automaton.add(name, &parsed, Some(pattern));
+        let pattern = Pattern::parse(pattern)?;
+        self.automaton.add(name, &pattern);
         Ok(())
     }
 
     /// Add an already parsed pattern under `name`.
     pub fn add_pattern(&mut self, name: &str, pattern: &Pattern) {
-        self.automaton.add(name, pattern, None);
-    }
-
-    /// Add `pattern`, parsed from `text`, under `name`.
-    pub(crate) fn add_parsed(&mut self, name: &str, pattern: &Pattern, text: &str) {
-        self.automaton.add(name, pattern, Some(text));
+        self.automaton.add(name, pattern);
     }
 
     /// Remove every pattern under `name`; returns whether there was one.

@@ -70,8 +70,8 @@ impl SharedMatcher {
 
     /// Parse `pattern` and add it under `name`; readers see it once this returns.
     pub fn add_rule(&self, name: &str, pattern: &str) -> Result<(), PatternError> {
-        let parsed = Pattern::parse(pattern)?;
-        self.change(|m| m.add_parsed(name, &parsed, pattern));
+        let pattern = Pattern::parse(pattern)?;
+        self.change(|m| m.add_pattern(name, &pattern));
         Ok(())
     }
 
@@ -85,13 +85,13 @@ impl SharedMatcher {
             .into_iter()
             .map(|(name, text)| {
                 Pattern::parse(text)
-                    .map(|p| (name, p, text))
+                    .map(|p| (name, p))
                     .map_err(|e| (name.to_owned(), e))
             })
             .collect::<Result<Vec<_>, _>>()?;
         self.change(|m| {
-            for (name, pattern, text) in &parsed {
-                m.add_parsed(name, pattern, text);
+            for (name, pattern) in &parsed {
+                m.add_pattern(name, pattern);
             }
         });
         Ok(())

@@ -102,7 +102,7 @@ impl EventState {
         }
         *mark = self.epoch;
         let cond = automaton.conds[cond as usize];
-        if cond.absence_ok {
+        if cond.absence_ok || cond.sub_rule == super::DEAD {
             return;
         }
         let s = cond.sub_rule as usize;

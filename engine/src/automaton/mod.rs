@@ -30,6 +30,9 @@ use values::FieldMachine;
 pub(crate) type FastMap<K, V> =
     std::collections::HashMap<K, V, std::hash::BuildHasherDefault<ahash::AHasher>>;
 
+/// The sub-rule of a deleted rule's condition, until the condition's entries are swept.
+pub(crate) const DEAD: u32 = u32::MAX;
+
 /// What a value automaton's state emits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Out {
@@ -44,6 +47,7 @@ pub(crate) enum Out {
 /// One field condition of one sub-rule.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Cond {
+    /// [`DEAD`] once its rule is deleted.
     pub(crate) sub_rule: u32,
     pub(crate) field: u32,
     /// Lists `exists: false`: it also holds when the field is absent, so it is not counted.
@@ -64,45 +68,22 @@ struct Rule {
     name: Arc<str>,
     /// When the name was first added: matches are reported in this order.
     added: u64,
-    patterns: SmallVec<[Compiled; 1]>,
-}
-
-/// A pattern as added, with the ids it was given, so it can be removed exactly.
-#[derive(Debug, Clone)]
-struct Compiled {
-    source: Source,
     sub_rules: SmallVec<[u32; 1]>,
-    /// `anything-but` ids, in the order the matchers were registered.
-    anything_buts: Box<[u32]>,
 }
 
-/// What a pattern was compiled from, kept to undo the compilation. Text is several times smaller
-/// than the parsed form, and parsing it again on delete gives the same pattern.
-#[derive(Debug, Clone)]
-enum Source {
-    Text(Box<str>),
-    /// For the rare pattern whose canonical text does not parse back to it.
-    Parsed(Box<Pattern>),
-}
-
-impl Source {
-    fn new(pattern: &Pattern, text: Option<&str>) -> Source {
-        if let Some(text) = text {
-            return Source::Text(text.into());
-        }
-        let text = pattern.to_string();
-        match Pattern::parse(&text) {
-            Ok(again) if again == *pattern => Source::Text(text.into()),
-            _ => Source::Parsed(Box::new(pattern.clone())),
-        }
-    }
-
-    fn pattern(&self) -> Pattern {
-        match self {
-            Source::Text(text) => Pattern::parse(text).expect("the text parsed when it was added"),
-            Source::Parsed(pattern) => (**pattern).clone(),
-        }
-    }
+/// A field's value automaton and what deleting from it lazily needs.
+///
+/// Deleting a rule marks its conditions dead at once (they stop counting in the same call), and
+/// their entries are swept out of the field's automaton when dead conditions outnumber live ones,
+/// so deleting costs O(1) amortized per condition and the automaton never holds more dead
+/// entries than live ones. A dead condition's id is reused only after the sweep.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Field {
+    pub(crate) machine: FieldMachine,
+    /// The field's node in the path trie.
+    node: u32,
+    live: u32,
+    dead: Vec<u32>,
 }
 
 /// Ids handed out and taken back.
@@ -133,7 +114,7 @@ impl Ids {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Automaton {
     pub(crate) paths: PathTrie,
-    pub(crate) fields: Vec<FieldMachine>,
+    pub(crate) fields: Vec<Field>,
     field_ids: Ids,
     pub(crate) conds: Vec<Cond>,
     cond_ids: Ids,
@@ -149,8 +130,8 @@ pub(crate) struct Automaton {
 }
 
 impl Automaton {
-    /// Add `pattern` under `name`; `text`, if given, is text that parses to `pattern`.
-    pub(crate) fn add(&mut self, name: &str, pattern: &Pattern, text: Option<&str>) {
+    /// Add `pattern` under `name`.
+    pub(crate) fn add(&mut self, name: &str, pattern: &Pattern) {
         let rule = match self.by_name.get(name) {
             Some(&id) => id,
             None => {
@@ -162,7 +143,7 @@ impl Automaton {
                     Some(Rule {
                         name: Arc::clone(&name),
                         added: self.names_added,
-                        patterns: SmallVec::new(),
+                        sub_rules: SmallVec::new(),
                     }),
                 );
                 self.names_added += 1;
@@ -170,8 +151,6 @@ impl Automaton {
                 id
             }
         };
-        let mut sub_rule_ids = SmallVec::new();
-        let mut anything_buts = Vec::new();
         for sub_rule in &pattern.sub_rules {
             let id = self.sub_rule_ids.take();
             let mut conds = Vec::with_capacity(sub_rule.fields.len());
@@ -180,23 +159,15 @@ impl Automaton {
                 let cond = self.cond_ids.take();
                 let absence_ok = field.matchers.contains(&ValueMatcher::Exists(false));
                 required += u32::from(!absence_ok);
-                let fields = &mut self.fields;
-                let field_ids = &mut self.field_ids;
-                let field_id = self.paths.add(&field.path, || {
-                    let id = field_ids.take();
-                    put(fields, id, FieldMachine::default());
-                    id
-                });
+                let field_id = self.field_for(&field.path);
+                let entry = &mut self.fields[field_id as usize];
+                entry.live += 1;
                 for matcher in &field.matchers {
                     let ab = match matcher {
-                        ValueMatcher::AnythingBut(_) => {
-                            let ab = self.anything_but_ids.take();
-                            anything_buts.push(ab);
-                            ab
-                        }
+                        ValueMatcher::AnythingBut(_) => self.anything_but_ids.take(),
                         _ => u32::MAX,
                     };
-                    self.fields[field_id as usize].insert(matcher, cond, ab);
+                    entry.machine.insert(matcher, cond, ab);
                 }
                 put(
                     &mut self.conds,
@@ -222,21 +193,29 @@ impl Automaton {
                     conds: conds.into(),
                 },
             );
-            sub_rule_ids.push(id);
+            self.rules[rule as usize]
+                .as_mut()
+                .expect("rule just found or made")
+                .sub_rules
+                .push(id);
         }
-        let compiled = Compiled {
-            source: Source::new(pattern, text),
-            sub_rules: sub_rule_ids,
-            anything_buts: anything_buts.into(),
-        };
-        self.rules[rule as usize]
-            .as_mut()
-            .expect("rule just found or made")
-            .patterns
-            .push(compiled);
     }
 
-    /// Remove every pattern under `name`, with every state it alone used.
+    /// The field id for `path`, made (with its path-trie node) if new; counts one more use.
+    fn field_for(&mut self, path: &str) -> u32 {
+        let fields = &mut self.fields;
+        let field_ids = &mut self.field_ids;
+        let (node, field) = self.paths.add(path, || {
+            let id = field_ids.take();
+            put(fields, id, Field::default());
+            id
+        });
+        self.fields[field as usize].node = node;
+        field
+    }
+
+    /// Remove every pattern under `name`. Its conditions die at once; their entries go in the
+    /// next sweep of each field they used.
     pub(crate) fn delete(&mut self, name: &str) -> bool {
         let Some(rule_id) = self.by_name.remove(name) else {
             return false;
@@ -245,36 +224,48 @@ impl Automaton {
             .take()
             .expect("named rules exist");
         self.rule_ids.give_back(rule_id);
-        for compiled in &rule.patterns {
-            let pattern = compiled.source.pattern();
-            let mut anything_buts = compiled.anything_buts.iter();
-            for (sub_rule, &id) in pattern.sub_rules.iter().zip(&compiled.sub_rules) {
-                let conds = std::mem::take(&mut self.sub_rules[id as usize].conds);
-                for (field, &cond) in sub_rule.fields.iter().zip(conds.iter()) {
-                    let field_id = self.conds[cond as usize].field;
-                    for matcher in &field.matchers {
-                        let ab = match matcher {
-                            ValueMatcher::AnythingBut(_) => {
-                                let ab = *anything_buts.next().expect("one id per anything-but");
-                                self.anything_but_ids.give_back(ab);
-                                ab
-                            }
-                            _ => u32::MAX,
-                        };
-                        self.fields[field_id as usize].remove(matcher, cond, ab);
-                    }
-                    if let Some(dropped) = self.paths.remove(&field.path) {
-                        debug_assert!(self.fields[dropped as usize].is_empty());
-                        self.fields[dropped as usize] = FieldMachine::default();
-                        self.field_ids.give_back(dropped);
-                    }
-                    self.cond_ids.give_back(cond);
+        for &id in &rule.sub_rules {
+            let conds = std::mem::take(&mut self.sub_rules[id as usize].conds);
+            for &cond in conds.iter() {
+                let entry = &mut self.conds[cond as usize];
+                entry.sub_rule = DEAD;
+                let field = entry.field;
+                let f = &mut self.fields[field as usize];
+                f.live -= 1;
+                f.dead.push(cond);
+                if f.dead.len() > f.live as usize {
+                    self.sweep(field);
                 }
-                self.unconditional.retain(|&s| s != id);
-                self.sub_rule_ids.give_back(id);
             }
+            self.unconditional.retain(|&s| s != id);
+            self.sub_rules[id as usize] = SubRule::default();
+            self.sub_rule_ids.give_back(id);
         }
         true
+    }
+
+    /// Drop the entries of `field`'s dead conditions; free their ids, and the field itself when
+    /// no condition uses it any more.
+    fn sweep(&mut self, field: u32) {
+        let conds = &self.conds;
+        let f = &mut self.fields[field as usize];
+        let freed = f
+            .machine
+            .retain(|cond| conds[cond as usize].sub_rule != DEAD);
+        for ab in freed {
+            self.anything_but_ids.give_back(ab);
+        }
+        let dead = std::mem::take(&mut f.dead);
+        let node = f.node;
+        for cond in dead {
+            self.conds[cond as usize] = Cond::default();
+            self.cond_ids.give_back(cond);
+            if let Some(dropped) = self.paths.release(node) {
+                debug_assert!(self.fields[dropped as usize].machine.is_empty());
+                self.fields[dropped as usize] = Field::default();
+                self.field_ids.give_back(dropped);
+            }
+        }
     }
 
     pub(crate) fn name(&self, rule: u32) -> &str {
@@ -312,7 +303,10 @@ impl Automaton {
     pub(crate) fn is_pristine(&self) -> bool {
         self.by_name.is_empty()
             && self.paths.live_nodes() == 1
-            && self.fields.iter().all(FieldMachine::is_empty)
+            && self
+                .fields
+                .iter()
+                .all(|f| f.machine.is_empty() && f.dead.is_empty())
             && self.unconditional.is_empty()
             && self.cond_ids.free.len() == self.cond_ids.bound()
             && self.sub_rule_ids.free.len() == self.sub_rule_ids.bound()
@@ -374,9 +368,9 @@ mod tests {
         for round in 0..2 {
             for (i, text) in PATTERNS.iter().enumerate() {
                 let pattern = Pattern::parse(text).unwrap();
-                automaton.add(&format!("r{i}"), &pattern, Some(text));
-                automaton.add(&format!("copy{i}"), &pattern, None);
-                automaton.add("shared", &pattern, None);
+                automaton.add(&format!("r{i}"), &pattern);
+                automaton.add(&format!("copy{i}"), &pattern);
+                automaton.add("shared", &pattern);
             }
             assert!(!automaton.is_pristine());
             assert_eq!(automaton.len(), 2 * PATTERNS.len() + 1);

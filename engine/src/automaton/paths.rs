@@ -193,9 +193,9 @@ impl PathTrie {
         self.nodes[node as usize].children.len()
     }
 
-    /// The node for `path`, created if needed; `field_if_new` is called for its field id when
-    /// the path has none yet. Counts one more use of every node on the way.
-    pub(crate) fn add(&mut self, path: &str, field_if_new: impl FnOnce() -> u32) -> u32 {
+    /// The node for `path`, created if needed, and its field id (`field_if_new` is called for
+    /// one when the path has none yet). Counts one more use of every node on the way.
+    pub(crate) fn add(&mut self, path: &str, field_if_new: impl FnOnce() -> u32) -> (u32, u32) {
         let mut at = ROOT;
         self.nodes[0].uses += 1;
         for segment in path.split('.') {
@@ -228,36 +228,35 @@ impl PathTrie {
         }
         let node = &mut self.nodes[at as usize];
         node.field_uses += 1;
-        *node.field.get_or_insert_with(field_if_new)
+        (at, *node.field.get_or_insert_with(field_if_new))
     }
 
-    /// Undo one [`PathTrie::add`] of `path`. Returns the field id when this was its last use, so
-    /// the caller can drop the field.
-    pub(crate) fn remove(&mut self, path: &str) -> Option<u32> {
-        let mut chain = vec![ROOT];
-        for segment in path.split('.') {
-            let at = *chain.last().expect("starts with the root");
-            chain.push(self.nodes[at as usize].children.get(segment.as_bytes())?);
-        }
-        let leaf = *chain.last().expect("not empty");
-        let mut dropped = None;
-        for &id in chain.iter().rev() {
-            let node = &mut self.nodes[id as usize];
-            node.uses -= 1;
-            if id == leaf {
-                node.field_uses -= 1;
-                if node.field_uses == 0 {
-                    dropped = node.field.take();
-                }
+    /// Undo one [`PathTrie::add`] that returned `node`. Returns the field id when this was its
+    /// last use, so the caller can drop the field.
+    pub(crate) fn release(&mut self, node: u32) -> Option<u32> {
+        let leaf = &mut self.nodes[node as usize];
+        leaf.field_uses -= 1;
+        let dropped = if leaf.field_uses == 0 {
+            leaf.field.take()
+        } else {
+            None
+        };
+        let mut at = node;
+        loop {
+            let current = &mut self.nodes[at as usize];
+            current.uses -= 1;
+            let parent = current.parent;
+            if at == ROOT {
+                break;
             }
-            if node.uses == 0 && id != ROOT {
-                let parent = node.parent;
-                self.nodes[id as usize] = Node::default();
-                self.free.push(id);
-                let parent = &mut self.nodes[parent as usize];
-                parent.children.remove(id);
-                parent.first_bytes = parent.children.first_bytes();
+            if current.uses == 0 {
+                self.nodes[at as usize] = Node::default();
+                self.free.push(at);
+                let parent_node = &mut self.nodes[parent as usize];
+                parent_node.children.remove(at);
+                parent_node.first_bytes = parent_node.children.first_bytes();
             }
+            at = parent;
         }
         dropped
     }

@@ -26,6 +26,8 @@ pub(crate) struct ByteTrie {
 }
 
 const ROOT: u32 = 0;
+/// The parent of a node on the free list.
+const FREED: u32 = u32::MAX;
 
 impl Default for ByteTrie {
     fn default() -> Self {
@@ -49,27 +51,23 @@ impl ByteTrie {
         self.nodes[at as usize].outputs.push(out);
     }
 
-    /// Detach one `out` from the node for `key`, freeing nodes left with nothing to do.
-    /// Returns whether it was there.
-    pub(crate) fn remove(&mut self, key: impl IntoIterator<Item = u8>, out: Out) -> bool {
-        let mut at = ROOT;
-        for byte in key {
-            match self.child(at, byte) {
-                Some(next) => at = next,
-                None => return false,
+    /// Keep only the outputs `keep` accepts, freeing every node left with nothing to do.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&Out) -> bool) {
+        let mut emptied = Vec::new();
+        for (id, node) in self.nodes.iter_mut().enumerate() {
+            let before = node.outputs.len();
+            node.outputs.retain(|out| keep(out));
+            if node.outputs.len() != before && node.outputs.is_empty() {
+                emptied.push(id as u32);
             }
         }
-        let outputs = &mut self.nodes[at as usize].outputs;
-        let Some(i) = outputs.iter().position(|o| *o == out) else {
-            return false;
-        };
-        outputs.remove(i);
-        self.prune(at);
-        true
+        for id in emptied {
+            self.prune(id);
+        }
     }
 
     /// Calls `visit` with the outputs of every node on `key`'s path from the root (the root's
-    /// first), and returns whether the whole key was consumed, with the last node's outputs.
+    /// first), as far as the trie goes.
     #[inline]
     pub(crate) fn walk(&self, key: impl IntoIterator<Item = u8>, mut visit: impl FnMut(&[Out])) {
         let mut at = ROOT;
@@ -133,11 +131,14 @@ impl ByteTrie {
     fn prune(&mut self, mut at: u32) {
         while at != ROOT {
             let node = &self.nodes[at as usize];
-            if !node.outputs.is_empty() || !node.children.is_empty() {
+            if !node.outputs.is_empty() || !node.children.is_empty() || node.parent == FREED {
                 return;
             }
             let (parent, byte) = (node.parent, node.byte);
-            self.nodes[at as usize] = Node::default();
+            self.nodes[at as usize] = Node {
+                parent: FREED,
+                ..Node::default()
+            };
             self.free.push(at);
             let siblings = &mut self.nodes[parent as usize].children;
             if let Some(i) = siblings.iter().position(|&(b, _)| b == byte) {
@@ -174,17 +175,21 @@ mod tests {
     }
 
     #[test]
-    fn removing_everything_frees_every_node() {
+    fn retaining_nothing_frees_every_node() {
         let mut trie = ByteTrie::default();
         let keys = ["abc", "abd", "x", "", "abc", "a"];
         for (i, k) in keys.iter().enumerate() {
             trie.insert(k.bytes(), Out::Cond(i as u32));
         }
-        assert!(trie.live_nodes() > 1);
-        for (i, k) in keys.iter().enumerate() {
-            assert!(trie.remove(k.bytes(), Out::Cond(i as u32)));
-        }
-        assert!(!trie.remove("abc".bytes(), Out::Cond(0)));
+        let live_before = trie.live_nodes();
+        trie.retain(|out| *out != Out::Cond(1));
+        assert_eq!(
+            trie.live_nodes(),
+            live_before - 1,
+            "only abd's own node goes"
+        );
+        assert_eq!(collect(&trie, "abd"), [Out::Cond(3), Out::Cond(5)]);
+        trie.retain(|_| false);
         assert_eq!(trie.live_nodes(), 1);
         assert!(trie.is_empty());
         // Freed nodes are reused.

@@ -86,8 +86,8 @@ pub(crate) struct FieldMachine {
     folded_exact: FastMap<Box<[u8]>, Outs>,
     folded_prefixes: ByteTrie,
     folded_suffixes: ByteTrie,
-    /// Entries that need the folded value; when zero, values are not folded.
-    folded_entries: usize,
+    /// Some entry needs the folded value; otherwise values are not folded.
+    folds: bool,
     numbers: FastMap<u64, Outs>,
     number_texts: FastMap<Box<str>, Outs>,
     ranges: IntervalIndex<u64>,
@@ -98,213 +98,219 @@ pub(crate) struct FieldMachine {
     nulls: Vec<Out>,
     /// `exists: true`.
     any_value: Vec<Out>,
-    /// Wildcards by id (`None` once removed); the trie entries and `floating` refer to them.
+    /// Wildcards by id (`None` once dropped); the trie entries and `floating` refer to them.
     wildcards: Vec<Option<(Wildcard, Out)>>,
     free_wildcards: Vec<u32>,
     /// Wildcards with a star at both ends: no literal end to hang them on.
     floating: Vec<u32>,
     /// `anything-but` entries: (id, condition); they fire unless an exclusion hit their id.
     anything_but: Vec<(u32, u32)>,
-    /// How many matchers are registered, to know when the field is unused.
-    entries: usize,
 }
 
 impl FieldMachine {
     pub(crate) fn is_empty(&self) -> bool {
-        self.entries == 0
+        self.exact.is_empty()
+            && self.prefixes.is_empty()
+            && self.suffixes.is_empty()
+            && self.folded_exact.is_empty()
+            && self.folded_prefixes.is_empty()
+            && self.folded_suffixes.is_empty()
+            && self.numbers.is_empty()
+            && self.number_texts.is_empty()
+            && self.ranges.is_empty()
+            && self.ipv4.is_empty()
+            && self.ipv6.is_empty()
+            && self.trues.is_empty()
+            && self.falses.is_empty()
+            && self.nulls.is_empty()
+            && self.any_value.is_empty()
+            && self.wildcards.iter().all(Option::is_none)
+            && self.anything_but.is_empty()
     }
 
     /// Register `matcher` as satisfying condition `cond`; `ab` is the id reserved for it if it
     /// is an `anything-but`.
     pub(crate) fn insert(&mut self, matcher: &ValueMatcher, cond: u32, ab: u32) {
-        self.entries += 1;
-        self.edit(matcher, cond, ab, true);
-    }
-
-    /// Undo [`FieldMachine::insert`] with the same arguments.
-    pub(crate) fn remove(&mut self, matcher: &ValueMatcher, cond: u32, ab: u32) {
-        self.entries -= 1;
-        self.edit(matcher, cond, ab, false);
-    }
-
-    /// Insert or remove, through one description of where each matcher lives, so the two can
-    /// never disagree.
-    fn edit(&mut self, matcher: &ValueMatcher, cond: u32, ab: u32, insert: bool) {
         let out = Out::Cond(cond);
         match matcher {
-            ValueMatcher::Literal(Literal::String(s)) => {
-                edit_map(&mut self.exact, s.as_bytes(), out, insert)
-            }
-            ValueMatcher::Literal(Literal::Number(n)) => self.edit_number(n, out, insert),
-            ValueMatcher::Literal(Literal::Bool(true)) => edit_list(&mut self.trues, out, insert),
-            ValueMatcher::Literal(Literal::Bool(false)) => edit_list(&mut self.falses, out, insert),
-            ValueMatcher::Literal(Literal::Null) => edit_list(&mut self.nulls, out, insert),
+            ValueMatcher::Literal(Literal::String(s)) => add(&mut self.exact, s.as_bytes(), out),
+            ValueMatcher::Literal(Literal::Number(n)) => self.insert_number(n, out),
+            ValueMatcher::Literal(Literal::Bool(true)) => self.trues.push(out),
+            ValueMatcher::Literal(Literal::Bool(false)) => self.falses.push(out),
+            ValueMatcher::Literal(Literal::Null) => self.nulls.push(out),
             ValueMatcher::IpAddress { range, .. } | ValueMatcher::Cidr { range, .. } => {
-                self.edit_ip(*range, out, insert)
-            }
-            ValueMatcher::Prefix(p) => edit_trie(&mut self.prefixes, p.bytes(), out, insert),
-            ValueMatcher::Suffix(p) => edit_trie(&mut self.suffixes, p.bytes().rev(), out, insert),
-            ValueMatcher::PrefixIgnoreCase(p) => {
-                self.count_folded(insert);
-                edit_trie(&mut self.folded_prefixes, p.bytes(), out, insert)
-            }
-            ValueMatcher::SuffixIgnoreCase(p) => {
-                self.count_folded(insert);
-                edit_trie(&mut self.folded_suffixes, p.bytes().rev(), out, insert)
-            }
-            ValueMatcher::EqualsIgnoreCase(p) => {
-                self.count_folded(insert);
-                edit_map(&mut self.folded_exact, p.as_bytes(), out, insert)
-            }
-            ValueMatcher::Wildcard(w) => self.edit_wildcard(w, out, insert),
-            ValueMatcher::Numeric(range) => {
-                let (low, high) = (edge(range.low), edge(range.high));
-                if insert {
-                    self.ranges.insert(low, high, out);
-                } else {
-                    self.ranges.remove(low, high, out);
+                match *range {
+                    IpRange::V4 { low, high } => {
+                        self.ipv4
+                            .insert(Edge::Inclusive(low), Edge::Inclusive(high), out)
+                    }
+                    IpRange::V6 { low, high } => {
+                        self.ipv6
+                            .insert(Edge::Inclusive(low), Edge::Inclusive(high), out)
+                    }
                 }
             }
-            ValueMatcher::Exists(true) => edit_list(&mut self.any_value, out, insert),
+            ValueMatcher::Prefix(p) => self.prefixes.insert(p.bytes(), out),
+            ValueMatcher::Suffix(p) => self.suffixes.insert(p.bytes().rev(), out),
+            ValueMatcher::PrefixIgnoreCase(p) => {
+                self.folds = true;
+                self.folded_prefixes.insert(p.bytes(), out)
+            }
+            ValueMatcher::SuffixIgnoreCase(p) => {
+                self.folds = true;
+                self.folded_suffixes.insert(p.bytes().rev(), out)
+            }
+            ValueMatcher::EqualsIgnoreCase(p) => {
+                self.folds = true;
+                add(&mut self.folded_exact, p.as_bytes(), out)
+            }
+            ValueMatcher::Wildcard(w) => self.insert_wildcard(w, out),
+            ValueMatcher::Numeric(range) => {
+                self.ranges.insert(edge(range.low), edge(range.high), out)
+            }
+            ValueMatcher::Exists(true) => self.any_value.push(out),
             // Satisfied by absence, which the evaluation judges; no value satisfies it.
             ValueMatcher::Exists(false) => {}
             ValueMatcher::AnythingBut(exclusions) => {
-                edit_list_of(&mut self.anything_but, (ab, cond), insert);
-                self.edit_exclusions(exclusions, Out::Exclude(ab), insert);
+                self.anything_but.push((ab, cond));
+                self.insert_exclusions(exclusions, Out::Exclude(ab));
             }
         }
     }
 
-    fn edit_exclusions(&mut self, exclusions: &AnythingBut, out: Out, insert: bool) {
+    fn insert_exclusions(&mut self, exclusions: &AnythingBut, out: Out) {
         match exclusions {
             AnythingBut::Strings(list) => {
                 for s in list {
-                    edit_map(&mut self.exact, s.as_bytes(), out, insert);
+                    add(&mut self.exact, s.as_bytes(), out);
                 }
             }
             AnythingBut::Numbers(list) => {
                 for n in list {
-                    self.edit_number(n, out, insert);
+                    self.insert_number(n, out);
                 }
             }
             AnythingBut::Prefixes(list) => {
                 for p in list {
-                    edit_trie(&mut self.prefixes, p.bytes(), out, insert);
+                    self.prefixes.insert(p.bytes(), out);
                 }
             }
             AnythingBut::Suffixes(list) => {
                 for p in list {
-                    edit_trie(&mut self.suffixes, p.bytes().rev(), out, insert);
+                    self.suffixes.insert(p.bytes().rev(), out);
                 }
             }
             AnythingBut::IgnoreCase(list) => {
+                self.folds = true;
                 for p in list {
-                    self.count_folded(insert);
-                    edit_map(&mut self.folded_exact, p.as_bytes(), out, insert);
+                    add(&mut self.folded_exact, p.as_bytes(), out);
                 }
             }
             AnythingBut::Wildcards(list) => {
                 for w in list {
-                    self.edit_wildcard(w, out, insert);
+                    self.insert_wildcard(w, out);
                 }
             }
         }
     }
 
-    fn count_folded(&mut self, insert: bool) {
-        if insert {
-            self.folded_entries += 1;
-        } else {
-            self.folded_entries -= 1;
-        }
-    }
-
-    fn edit_number(&mut self, n: &crate::json::Number, out: Out, insert: bool) {
+    fn insert_number(&mut self, n: &crate::json::Number, out: Out) {
         // Pattern numbers keep a value only when binary64 holds them as written; the others
         // compare as text (see `Number::same_as`).
         match n.value() {
-            Some(v) => {
-                let key = number_key(v);
-                if insert {
-                    self.numbers.entry(key).or_default().push(out);
-                } else if let Some(outs) = self.numbers.get_mut(&key) {
-                    remove_one(outs, out);
-                    if outs.is_empty() {
-                        self.numbers.remove(&key);
-                    }
-                }
-            }
-            None => edit_map(&mut self.number_texts, n.text(), out, insert),
+            Some(v) => self.numbers.entry(number_key(v)).or_default().push(out),
+            None => add(&mut self.number_texts, n.text(), out),
         }
     }
 
-    fn edit_ip(&mut self, range: IpRange, out: Out, insert: bool) {
-        match range {
-            IpRange::V4 { low, high } => {
-                let (low, high) = (Edge::Inclusive(low), Edge::Inclusive(high));
-                if insert {
-                    self.ipv4.insert(low, high, out);
-                } else {
-                    self.ipv4.remove(low, high, out);
-                }
-            }
-            IpRange::V6 { low, high } => {
-                let (low, high) = (Edge::Inclusive(low), Edge::Inclusive(high));
-                if insert {
-                    self.ipv6.insert(low, high, out);
-                } else {
-                    self.ipv6.remove(low, high, out);
-                }
-            }
-        }
-    }
-
-    fn edit_wildcard(&mut self, w: &Wildcard, out: Out, insert: bool) {
+    fn insert_wildcard(&mut self, w: &Wildcard, out: Out) {
         let pieces = w.pieces();
         if pieces.len() == 1 {
             // No star: an exact string.
-            return edit_map(&mut self.exact, pieces[0].as_bytes(), out, insert);
+            return add(&mut self.exact, pieces[0].as_bytes(), out);
         }
+        let entry = Some((w.clone(), out));
+        let id = match self.free_wildcards.pop() {
+            Some(id) => {
+                self.wildcards[id as usize] = entry;
+                id
+            }
+            None => {
+                self.wildcards.push(entry);
+                (self.wildcards.len() - 1) as u32
+            }
+        };
         let (first, last) = (&pieces[0], &pieces[pieces.len() - 1]);
-        if insert {
-            let entry = Some((w.clone(), out));
-            let id = match self.free_wildcards.pop() {
-                Some(id) => {
-                    self.wildcards[id as usize] = entry;
-                    id
-                }
-                None => {
-                    self.wildcards.push(entry);
-                    (self.wildcards.len() - 1) as u32
-                }
-            };
-            let anchor = Out::Wildcard(id);
-            if !first.is_empty() {
-                self.prefixes.insert(first.bytes(), anchor);
-            } else if !last.is_empty() {
-                self.suffixes.insert(last.bytes().rev(), anchor);
-            } else {
-                self.floating.push(id);
-            }
+        let anchor = Out::Wildcard(id);
+        if !first.is_empty() {
+            self.prefixes.insert(first.bytes(), anchor);
+        } else if !last.is_empty() {
+            self.suffixes.insert(last.bytes().rev(), anchor);
         } else {
-            let Some(id) = self
-                .wildcards
-                .iter()
-                .position(|e| e.as_ref().is_some_and(|(x, o)| x == w && *o == out))
-            else {
-                return;
-            };
-            let anchor = Out::Wildcard(id as u32);
-            if !first.is_empty() {
-                self.prefixes.remove(first.bytes(), anchor);
-            } else if !last.is_empty() {
-                self.suffixes.remove(last.bytes().rev(), anchor);
-            } else {
-                remove_one(&mut self.floating, id as u32);
-            }
-            self.wildcards[id] = None;
-            self.free_wildcards.push(id as u32);
+            self.floating.push(id);
         }
+    }
+
+    /// Drop every entry of the conditions `live` refuses, and every state only they used.
+    /// Returns the `anything-but` ids that were dropped, for reuse.
+    pub(crate) fn retain(&mut self, live: impl Fn(u32) -> bool) -> Vec<u32> {
+        let mut dropped = Vec::new();
+        self.anything_but.retain(|&(ab, cond)| {
+            live(cond) || {
+                dropped.push(ab);
+                false
+            }
+        });
+        dropped.sort_unstable();
+        let alive = |out: &Out| match *out {
+            Out::Cond(cond) => live(cond),
+            Out::Exclude(ab) => dropped.binary_search(&ab).is_err(),
+            Out::Wildcard(_) => true,
+        };
+        for (id, slot) in self.wildcards.iter_mut().enumerate() {
+            if slot.as_ref().is_some_and(|(_, then)| !alive(then)) {
+                *slot = None;
+                self.free_wildcards.push(id as u32);
+            }
+        }
+        let wildcards = &self.wildcards;
+        let keep = |out: &Out| match *out {
+            Out::Wildcard(id) => wildcards[id as usize].is_some(),
+            _ => alive(out),
+        };
+        self.floating.retain(|&id| keep(&Out::Wildcard(id)));
+        for map in [&mut self.exact, &mut self.folded_exact] {
+            retain_map(map, keep);
+        }
+        retain_map(&mut self.numbers, keep);
+        retain_map(&mut self.number_texts, keep);
+        for trie in [
+            &mut self.prefixes,
+            &mut self.suffixes,
+            &mut self.folded_prefixes,
+            &mut self.folded_suffixes,
+        ] {
+            trie.retain(keep);
+        }
+        self.ranges.retain(keep);
+        self.ipv4.retain(keep);
+        self.ipv6.retain(keep);
+        for list in [
+            &mut self.trues,
+            &mut self.falses,
+            &mut self.nulls,
+            &mut self.any_value,
+        ] {
+            list.retain(keep);
+        }
+        self.folds = !(self.folded_exact.is_empty()
+            && self.folded_prefixes.is_empty()
+            && self.folded_suffixes.is_empty());
+        if self.wildcards.iter().all(Option::is_none) {
+            self.wildcards.clear();
+            self.free_wildcards.clear();
+        }
+        dropped
     }
 
     /// Calls `hit` with every condition `value` satisfies (a condition may come more than once).
@@ -323,7 +329,7 @@ impl FieldMachine {
             Value::String(bytes) => {
                 // Byte-wise matching needs no `str`; folding, IPs and wildcards do, and only
                 // then is the UTF-8 looked at again.
-                let needs_text = self.folded_entries > 0
+                let needs_text = self.folds
                     || !(self.ipv4.is_empty() && self.ipv6.is_empty())
                     || self.wildcards.len() > self.free_wildcards.len();
                 let s = if needs_text {
@@ -353,7 +359,7 @@ impl FieldMachine {
                         outs.iter().for_each(&mut emit)
                     });
                 }
-                if self.folded_entries > 0 {
+                if self.folds {
                     let folded = &mut scratch.folded;
                     folded.clear();
                     fold_into(s, folded);
@@ -444,68 +450,22 @@ fn edge(bound: Bound) -> Edge<u64> {
     }
 }
 
-fn edit_map<K>(map: &mut FastMap<Box<K>, Outs>, key: &K, out: Out, insert: bool)
+fn add<K>(map: &mut FastMap<Box<K>, Outs>, key: &K, out: Out)
 where
     K: ?Sized + Eq + std::hash::Hash,
     Box<K>: for<'a> From<&'a K>,
 {
-    if insert {
-        match map.get_mut(key) {
-            Some(outs) => outs.push(out),
-            None => {
-                map.insert(Box::from(key), SmallVec::from_elem(out, 1));
-            }
-        }
-    } else if let Some(outs) = map.get_mut(key) {
-        remove_one(outs, out);
-        if outs.is_empty() {
-            map.remove(key);
+    match map.get_mut(key) {
+        Some(outs) => outs.push(out),
+        None => {
+            map.insert(Box::from(key), SmallVec::from_elem(out, 1));
         }
     }
 }
 
-fn edit_trie(trie: &mut ByteTrie, key: impl Iterator<Item = u8>, out: Out, insert: bool) {
-    if insert {
-        trie.insert(key, out);
-    } else {
-        trie.remove(key, out);
-    }
-}
-
-fn edit_list(list: &mut Vec<Out>, out: Out, insert: bool) {
-    edit_list_of(list, out, insert)
-}
-
-fn edit_list_of<T: PartialEq>(list: &mut Vec<T>, item: T, insert: bool) {
-    if insert {
-        list.push(item);
-    } else {
-        remove_one(list, item);
-    }
-}
-
-/// Remove one occurrence of `item`.
-fn remove_one<T: PartialEq>(list: &mut impl Removable<T>, item: T) {
-    list.remove_first(&item);
-}
-
-/// Removing one occurrence, for the two list types the machine uses.
-trait Removable<T> {
-    fn remove_first(&mut self, item: &T);
-}
-
-impl<T: PartialEq> Removable<T> for Vec<T> {
-    fn remove_first(&mut self, item: &T) {
-        if let Some(i) = self.iter().position(|x| x == item) {
-            self.remove(i);
-        }
-    }
-}
-
-impl Removable<Out> for Outs {
-    fn remove_first(&mut self, item: &Out) {
-        if let Some(i) = self.iter().position(|x| x == item) {
-            self.remove(i);
-        }
-    }
+fn retain_map<K: Eq + std::hash::Hash>(map: &mut FastMap<K, Outs>, keep: impl Fn(&Out) -> bool) {
+    map.retain(|_, outs| {
+        outs.retain(|out| keep(out));
+        !outs.is_empty()
+    });
 }

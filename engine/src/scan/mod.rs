@@ -339,9 +339,11 @@ impl Reader<'_, '_> {
         let automaton = self.automaton;
         let state = &mut *self.state;
         let leaf = state.leaf(field);
-        automaton.fields[field as usize].run(value, &mut self.buffers.values, &mut |cond| {
-            state.hit(automaton, cond, leaf)
-        });
+        automaton.fields[field as usize].machine.run(
+            value,
+            &mut self.buffers.values,
+            &mut |cond| state.hit(automaton, cond, leaf),
+        );
         Ok(())
     }
 }
