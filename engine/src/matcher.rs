@@ -162,8 +162,9 @@ impl Matcher {
         names.clear();
         let Scratch { state, buffers } = scratch;
         state.begin(&self.automaton);
+        buffers.values.begin_event();
         read_event(&self.automaton, event, self.validation, state, buffers)?;
-        state.finish(&self.automaton, names);
+        state.finish(&self.automaton, &buffers.values, names);
         Ok(())
     }
 }

@@ -7,7 +7,12 @@
 //! different elements, so the sub-rules that counting nominates are re-checked by a search over
 //! the values they could use, as the reference interpreter defines it.
 
+use super::values::ValueScratch;
 use super::{Automaton, SubRule};
+
+/// The leaf id given to values outside any array of containers: they are not listed in
+/// [`EventState::hits`], only marked.
+pub(crate) const UNTIED: u32 = u32::MAX;
 
 /// One value read from the event: its field and its array membership, `(array, index)` pairs
 /// stored in [`EventState::arena`].
@@ -25,13 +30,19 @@ struct Leaf {
 pub(crate) struct EventState {
     epoch: u32,
     cond_mark: Vec<u32>,
+    /// Per condition, the epoch in which a value outside any array of containers satisfied it.
+    /// Such a value is consistent with every pick, so it needs no entry in `hits`.
+    untied_mark: Vec<u32>,
     sub_rule_mark: Vec<u32>,
     sub_rule_count: Vec<u32>,
     field_mark: Vec<u32>,
+    /// Per field: (epoch, values outside arrays of containers seen in it).
+    untied_values: Vec<(u32, u32)>,
     rule_mark: Vec<u32>,
     candidates: Vec<u32>,
     matched: Vec<(u64, u32)>,
     leaves: Vec<Leaf>,
+    /// Conditions satisfied by values inside arrays of containers, with the leaf.
     hits: Vec<(u32, u32)>,
     arena: Vec<(u32, u32)>,
     /// Some value read lies inside an array of objects or arrays.
@@ -50,19 +61,25 @@ impl EventState {
     pub(crate) fn begin(&mut self, automaton: &Automaton) {
         let (conds, sub_rules, fields, rules) = automaton.bounds();
         grow(&mut self.cond_mark, conds);
+        grow(&mut self.untied_mark, conds);
         grow(&mut self.sub_rule_mark, sub_rules);
         grow(&mut self.sub_rule_count, sub_rules);
         grow(&mut self.field_mark, fields);
+        if self.untied_values.len() < fields {
+            self.untied_values.resize(fields, (0, 0));
+        }
         grow(&mut self.rule_mark, rules);
         if self.epoch == u32::MAX {
             for table in [
                 &mut self.cond_mark,
+                &mut self.untied_mark,
                 &mut self.sub_rule_mark,
                 &mut self.field_mark,
                 &mut self.rule_mark,
             ] {
                 table.iter_mut().for_each(|m| *m = 0);
             }
+            self.untied_values.iter_mut().for_each(|m| *m = (0, 0));
             self.epoch = 0;
         }
         self.epoch += 1;
@@ -75,34 +92,50 @@ impl EventState {
         self.tied = false;
     }
 
-    /// Record a value of `field` at the current membership; returns its leaf id.
+    /// Record a value of `field` at the current membership; returns its leaf id, or `UNTIED`
+    /// when no array of containers holds it.
     #[inline]
     pub(crate) fn leaf(&mut self, field: u32) -> u32 {
         self.field_mark[field as usize] = self.epoch;
         let from = self.arena.len() as u32;
-        if !self.membership.is_empty() {
+        let tied = !self.membership.is_empty();
+        if tied {
             self.tied = true;
             self.arena.extend_from_slice(&self.membership);
+        } else {
+            let count = &mut self.untied_values[field as usize];
+            if count.0 != self.epoch {
+                *count = (self.epoch, 0);
+            }
+            count.1 += 1;
         }
         self.leaves.push(Leaf {
             field,
             from,
             to: self.arena.len() as u32,
         });
-        (self.leaves.len() - 1) as u32
+        if tied {
+            (self.leaves.len() - 1) as u32
+        } else {
+            UNTIED
+        }
     }
 
     /// The value `leaf` satisfies condition `cond`.
     #[inline]
     pub(crate) fn hit(&mut self, automaton: &Automaton, cond: u32, leaf: u32) {
-        self.hits.push((cond, leaf));
+        if leaf == UNTIED {
+            self.untied_mark[cond as usize] = self.epoch;
+        } else {
+            self.hits.push((cond, leaf));
+        }
         let mark = &mut self.cond_mark[cond as usize];
         if *mark == self.epoch {
             return;
         }
         *mark = self.epoch;
         let cond = automaton.conds[cond as usize];
-        if cond.absence_ok || cond.sub_rule == super::DEAD {
+        if cond.absence_ok || cond.deferred || cond.sub_rule == super::DEAD {
             return;
         }
         let s = cond.sub_rule as usize;
@@ -118,7 +151,12 @@ impl EventState {
 
     /// Push the name of every rule with a matching sub-rule onto `names`, each once, in the
     /// order the names were first added.
-    pub(crate) fn finish<'m>(&mut self, automaton: &'m Automaton, names: &mut Vec<&'m str>) {
+    pub(crate) fn finish<'m>(
+        &mut self,
+        automaton: &'m Automaton,
+        values: &ValueScratch,
+        names: &mut Vec<&'m str>,
+    ) {
         let candidates = std::mem::take(&mut self.candidates);
         self.matched.clear();
         for &s in candidates.iter().chain(&automaton.unconditional) {
@@ -126,7 +164,7 @@ impl EventState {
             if self.rule_mark[sub_rule.rule as usize] == self.epoch {
                 continue;
             }
-            if self.holds(automaton, sub_rule) {
+            if self.holds(automaton, values, sub_rule) {
                 self.rule_mark[sub_rule.rule as usize] = self.epoch;
                 self.matched
                     .push((automaton.added(sub_rule.rule), sub_rule.rule));
@@ -137,24 +175,54 @@ impl EventState {
         names.extend(self.matched.iter().map(|&(_, rule)| automaton.name(rule)));
     }
 
-    fn holds(&mut self, automaton: &Automaton, sub_rule: &SubRule) -> bool {
-        if self.tied {
-            return self.consistent_pick_exists(automaton, sub_rule);
+    /// Did a value outside arrays of containers satisfy the deferred condition `c`: some value
+    /// of its field that one of its `anything-but`s does not exclude?
+    fn deferred_holds_untied(&self, automaton: &Automaton, values: &ValueScratch, c: u32) -> bool {
+        let cond = automaton.conds[c as usize];
+        let (epoch, seen) = self.untied_values[cond.field as usize];
+        if epoch != self.epoch || seen == 0 {
+            return false;
         }
-        !sub_rule.has_absence
+        automaton.deferred_anything_buts[&c]
+            .iter()
+            .any(|&ab| !values.excludes_all(ab, seen))
+    }
+
+    fn holds(&mut self, automaton: &Automaton, values: &ValueScratch, sub_rule: &SubRule) -> bool {
+        if self.tied {
+            return self.consistent_pick_exists(automaton, values, sub_rule);
+        }
+        !sub_rule.checked_at_end
             || sub_rule.conds.iter().all(|&c| {
                 let cond = automaton.conds[c as usize];
-                !cond.absence_ok
-                    || self.cond_mark[c as usize] == self.epoch
-                    || self.field_mark[cond.field as usize] != self.epoch
+                let hit = self.cond_mark[c as usize] == self.epoch;
+                if cond.absence_ok {
+                    hit || self.field_mark[cond.field as usize] != self.epoch
+                } else {
+                    !cond.deferred || self.deferred_holds_untied(automaton, values, c)
+                }
             })
     }
 
     /// The reference interpreter's search, over the values this event's automaton run found.
-    fn consistent_pick_exists(&mut self, automaton: &Automaton, sub_rule: &SubRule) -> bool {
+    fn consistent_pick_exists(
+        &mut self,
+        automaton: &Automaton,
+        values: &ValueScratch,
+        sub_rule: &SubRule,
+    ) -> bool {
         self.options.clear();
         self.option_ends.clear();
         for &c in sub_rule.conds.iter() {
+            // A value outside arrays of containers fits any pick: tried first.
+            let untied = if automaton.conds[c as usize].deferred {
+                self.deferred_holds_untied(automaton, values, c)
+            } else {
+                self.untied_mark[c as usize] == self.epoch
+            };
+            if untied {
+                self.options.push(UNTIED);
+            }
             self.options.extend(
                 self.hits
                     .iter()
@@ -188,6 +256,9 @@ struct Search<'a> {
 
 impl Search<'_> {
     fn membership(&self, leaf: u32) -> &[(u32, u32)] {
+        if leaf == UNTIED {
+            return &[];
+        }
         let leaf = self.leaves[leaf as usize];
         &self.arena[leaf.from as usize..leaf.to as usize]
     }

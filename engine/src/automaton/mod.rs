@@ -52,15 +52,20 @@ pub(crate) struct Cond {
     pub(crate) field: u32,
     /// Lists `exists: false`: it also holds when the field is absent, so it is not counted.
     pub(crate) absence_ok: bool,
+    /// Only `anything-but`s, in a sub-rule with another condition that is counted: it is not
+    /// counted either, but checked once that sub-rule is a candidate. An `anything-but` holds
+    /// for almost every value, so counting it would touch every such sub-rule on every event.
+    pub(crate) deferred: bool,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct SubRule {
     pub(crate) rule: u32,
-    /// Conditions that need a value (not satisfiable by absence).
+    /// Conditions counted towards candidacy: those that need a value, less the deferred ones.
     pub(crate) required: u32,
     pub(crate) conds: Box<[u32]>,
-    pub(crate) has_absence: bool,
+    /// Some condition is checked only when the sub-rule is a candidate (absence or deferred).
+    pub(crate) checked_at_end: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -123,6 +128,8 @@ pub(crate) struct Automaton {
     /// Sub-rules with no required condition: decided for every event.
     pub(crate) unconditional: Vec<u32>,
     anything_but_ids: Ids,
+    /// The `anything-but` ids of each deferred condition.
+    pub(crate) deferred_anything_buts: FastMap<u32, SmallVec<[u32; 1]>>,
     rules: Vec<Option<Rule>>,
     rule_ids: Ids,
     by_name: FastMap<Arc<str>, u32>,
@@ -155,19 +162,34 @@ impl Automaton {
             let id = self.sub_rule_ids.take();
             let mut conds = Vec::with_capacity(sub_rule.fields.len());
             let mut required = 0;
+            let only_anything_buts = |field: &crate::pattern::FieldCondition| {
+                field
+                    .matchers
+                    .iter()
+                    .all(|m| matches!(m, ValueMatcher::AnythingBut(_)))
+            };
+            let can_defer = sub_rule.fields.iter().any(|f| {
+                !f.matchers.contains(&ValueMatcher::Exists(false)) && !only_anything_buts(f)
+            });
             for field in &sub_rule.fields {
                 let cond = self.cond_ids.take();
                 let absence_ok = field.matchers.contains(&ValueMatcher::Exists(false));
-                required += u32::from(!absence_ok);
+                let deferred = !absence_ok && can_defer && only_anything_buts(field);
+                required += u32::from(!absence_ok && !deferred);
                 let field_id = self.field_for(&field.path);
                 let entry = &mut self.fields[field_id as usize];
                 entry.live += 1;
+                let mut anything_buts = SmallVec::<[u32; 1]>::new();
                 for matcher in &field.matchers {
                     let ab = match matcher {
                         ValueMatcher::AnythingBut(_) => self.anything_but_ids.take(),
                         _ => u32::MAX,
                     };
-                    entry.machine.insert(matcher, cond, ab);
+                    anything_buts.push(ab);
+                    entry.machine.insert(matcher, cond, ab, deferred);
+                }
+                if deferred {
+                    self.deferred_anything_buts.insert(cond, anything_buts);
                 }
                 put(
                     &mut self.conds,
@@ -176,6 +198,7 @@ impl Automaton {
                         sub_rule: id,
                         field: field_id,
                         absence_ok,
+                        deferred,
                     },
                 );
                 conds.push(cond);
@@ -189,7 +212,10 @@ impl Automaton {
                 SubRule {
                     rule,
                     required,
-                    has_absence: conds.iter().any(|&c| self.conds[c as usize].absence_ok),
+                    checked_at_end: conds.iter().any(|&c| {
+                        let cond = self.conds[c as usize];
+                        cond.absence_ok || cond.deferred
+                    }),
                     conds: conds.into(),
                 },
             );
@@ -258,6 +284,7 @@ impl Automaton {
         let dead = std::mem::take(&mut f.dead);
         let node = f.node;
         for cond in dead {
+            self.deferred_anything_buts.remove(&cond);
             self.conds[cond as usize] = Cond::default();
             self.cond_ids.give_back(cond);
             if let Some(dropped) = self.paths.release(node) {
@@ -308,6 +335,7 @@ impl Automaton {
                 .iter()
                 .all(|f| f.machine.is_empty() && f.dead.is_empty())
             && self.unconditional.is_empty()
+            && self.deferred_anything_buts.is_empty()
             && self.cond_ids.free.len() == self.cond_ids.bound()
             && self.sub_rule_ids.free.len() == self.sub_rule_ids.bound()
             && self.anything_but_ids.free.len() == self.anything_but_ids.bound()
@@ -329,6 +357,7 @@ impl Default for Cond {
             sub_rule: u32::MAX,
             field: u32::MAX,
             absence_ok: false,
+            deferred: false,
         }
     }
 }
@@ -339,7 +368,7 @@ impl Default for SubRule {
             rule: u32::MAX,
             required: 0,
             conds: Box::default(),
-            has_absence: false,
+            checked_at_end: false,
         }
     }
 }

@@ -40,12 +40,25 @@ pub(crate) enum Value<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct ValueScratch {
     folded: String,
-    /// Per `anything-but` id, the run in which one of its exclusions was hit.
+    /// Per `anything-but` id, the run (value) in which one of its exclusions was hit.
     excluded: Vec<u32>,
     run: u32,
+    /// Per `anything-but` id, how many values outside arrays of containers it excluded in this
+    /// event, stamped with the event: the deferred check (see [`ValueScratch::excludes_all`]).
+    untied_exclusions: Vec<(u32, u32)>,
+    event: u32,
 }
 
 impl ValueScratch {
+    /// Start an event.
+    pub(crate) fn begin_event(&mut self) {
+        if self.event == u32::MAX {
+            self.untied_exclusions.iter_mut().for_each(|m| *m = (0, 0));
+            self.event = 0;
+        }
+        self.event += 1;
+    }
+
     /// Start a value: forget every exclusion marked so far.
     fn next_run(&mut self) {
         if self.run == u32::MAX {
@@ -54,12 +67,23 @@ impl ValueScratch {
         }
         self.run += 1;
     }
+
+    /// Did `anything-but` `ab` exclude every one of the `values` values outside arrays of
+    /// containers that its field had in this event?
+    pub(crate) fn excludes_all(&self, ab: u32, values: u32) -> bool {
+        match self.untied_exclusions.get(ab as usize) {
+            Some(&(event, count)) if event == self.event => count >= values,
+            _ => values == 0,
+        }
+    }
 }
 
 /// The `anything-but` ids whose exclusions the current value hit.
 struct Exclusions<'a> {
     marks: &'a mut Vec<u32>,
     run: u32,
+    /// Count exclusions per event too (the value lies outside arrays of containers).
+    counts: Option<(&'a mut Vec<(u32, u32)>, u32)>,
 }
 
 impl Exclusions<'_> {
@@ -69,7 +93,20 @@ impl Exclusions<'_> {
         if i >= self.marks.len() {
             self.marks.resize(i + 1, 0);
         }
+        if self.marks[i] == self.run {
+            return;
+        }
         self.marks[i] = self.run;
+        if let Some((counts, event)) = &mut self.counts {
+            if i >= counts.len() {
+                counts.resize(i + 1, (0, 0));
+            }
+            let entry = &mut counts[i];
+            if entry.0 != *event {
+                *entry = (*event, 0);
+            }
+            entry.1 += 1;
+        }
     }
 
     #[inline]
@@ -105,6 +142,10 @@ pub(crate) struct FieldMachine {
     floating: Vec<u32>,
     /// `anything-but` entries: (id, condition); they fire unless an exclusion hit their id.
     anything_but: Vec<(u32, u32)>,
+    /// The same for deferred conditions (see `Cond::deferred`): they fire only for values
+    /// inside arrays of containers; for the others, the evaluation asks
+    /// [`ValueScratch::excludes_all`].
+    deferred_anything_but: Vec<(u32, u32)>,
 }
 
 impl FieldMachine {
@@ -126,11 +167,12 @@ impl FieldMachine {
             && self.any_value.is_empty()
             && self.wildcards.iter().all(Option::is_none)
             && self.anything_but.is_empty()
+            && self.deferred_anything_but.is_empty()
     }
 
     /// Register `matcher` as satisfying condition `cond`; `ab` is the id reserved for it if it
-    /// is an `anything-but`.
-    pub(crate) fn insert(&mut self, matcher: &ValueMatcher, cond: u32, ab: u32) {
+    /// is an `anything-but`, and `deferred` says whether its condition is deferred.
+    pub(crate) fn insert(&mut self, matcher: &ValueMatcher, cond: u32, ab: u32, deferred: bool) {
         let out = Out::Cond(cond);
         match matcher {
             ValueMatcher::Literal(Literal::String(s)) => add(&mut self.exact, s.as_bytes(), out),
@@ -172,7 +214,11 @@ impl FieldMachine {
             // Satisfied by absence, which the evaluation judges; no value satisfies it.
             ValueMatcher::Exists(false) => {}
             ValueMatcher::AnythingBut(exclusions) => {
-                self.anything_but.push((ab, cond));
+                if deferred {
+                    self.deferred_anything_but.push((ab, cond));
+                } else {
+                    self.anything_but.push((ab, cond));
+                }
                 self.insert_exclusions(exclusions, Out::Exclude(ab));
             }
         }
@@ -255,12 +301,14 @@ impl FieldMachine {
     /// Returns the `anything-but` ids that were dropped, for reuse.
     pub(crate) fn retain(&mut self, live: impl Fn(u32) -> bool) -> Vec<u32> {
         let mut dropped = Vec::new();
-        self.anything_but.retain(|&(ab, cond)| {
-            live(cond) || {
-                dropped.push(ab);
-                false
-            }
-        });
+        for list in [&mut self.anything_but, &mut self.deferred_anything_but] {
+            list.retain(|&(ab, cond)| {
+                live(cond) || {
+                    dropped.push(ab);
+                    false
+                }
+            });
+        }
         dropped.sort_unstable();
         let alive = |out: &Out| match *out {
             Out::Cond(cond) => live(cond),
@@ -313,10 +361,12 @@ impl FieldMachine {
         dropped
     }
 
-    /// Calls `hit` with every condition `value` satisfies (a condition may come more than once).
+    /// Calls `hit` with every condition `value` satisfies (a condition may come more than once);
+    /// `tied` says whether the value lies inside an array of containers.
     pub(crate) fn run(
         &self,
         value: Value<'_>,
+        tied: bool,
         scratch: &mut ValueScratch,
         hit: &mut impl FnMut(u32),
     ) {
@@ -324,6 +374,8 @@ impl FieldMachine {
         let excluded = &mut Exclusions {
             marks: &mut scratch.excluded,
             run: scratch.run,
+            counts: (!tied && !self.deferred_anything_but.is_empty())
+                .then_some((&mut scratch.untied_exclusions, scratch.event)),
         };
         match value {
             Value::String(bytes) => {
@@ -421,6 +473,13 @@ impl FieldMachine {
         for &(ab, cond) in &self.anything_but {
             if !excluded.contains(ab) {
                 hit(cond);
+            }
+        }
+        if tied {
+            for &(ab, cond) in &self.deferred_anything_but {
+                if !excluded.contains(ab) {
+                    hit(cond);
+                }
             }
         }
     }

@@ -12,7 +12,7 @@
 
 mod skip;
 
-use crate::automaton::evaluate::EventState;
+use crate::automaton::evaluate::{EventState, UNTIED};
 use crate::automaton::paths::ROOT;
 use crate::automaton::values::{Value, ValueScratch};
 use crate::automaton::Automaton;
@@ -28,7 +28,7 @@ use skip::{
 pub(crate) struct ReadBuffers {
     key: Vec<u8>,
     text: Vec<u8>,
-    values: ValueScratch,
+    pub(crate) values: ValueScratch,
 }
 
 /// Read `bytes` as an event, running every needed value through its field's automaton.
@@ -341,6 +341,7 @@ impl Reader<'_, '_> {
         let leaf = state.leaf(field);
         automaton.fields[field as usize].machine.run(
             value,
+            leaf != UNTIED,
             &mut self.buffers.values,
             &mut |cond| state.hit(automaton, cond, leaf),
         );
