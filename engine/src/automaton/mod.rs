@@ -11,6 +11,7 @@
 //! [`evaluate`] counts them per sub-rule and decides, checking array consistency and
 //! `exists: false` where the event calls for it.
 
+mod arena;
 pub(crate) mod evaluate;
 pub(crate) mod intervals;
 pub(crate) mod paths;

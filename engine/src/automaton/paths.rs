@@ -4,6 +4,7 @@
 //! field id is a field whose values go to that field's value automaton. `{"a": {"b": 1}}` and
 //! `{"a.b": 1}` reach the same node because event keys are split on dots too.
 
+use super::arena::Arena;
 use super::FastMap;
 
 #[derive(Debug, Clone, Default)]
@@ -129,8 +130,7 @@ impl Children {
 
 #[derive(Debug, Clone)]
 pub(crate) struct PathTrie {
-    nodes: Vec<Node>,
-    free: Vec<u32>,
+    nodes: Arena<Node>,
 }
 
 pub(crate) const ROOT: u32 = 0;
@@ -138,8 +138,7 @@ pub(crate) const ROOT: u32 = 0;
 impl Default for PathTrie {
     fn default() -> Self {
         PathTrie {
-            nodes: vec![Node::default()],
-            free: Vec::new(),
+            nodes: Arena::with_root(),
         }
     }
 }
@@ -149,7 +148,7 @@ impl PathTrie {
     /// whether it is a direct child (a key without dots).
     #[inline(always)]
     pub(crate) fn step(&self, node: u32, key: &[u8]) -> Option<(u32, bool)> {
-        let node = &self.nodes[node as usize];
+        let node = &self.nodes[node];
         // The first segment starts with the key's first byte; an empty key or segment is
         // recorded as byte `.`, which no non-empty segment starts with.
         let first = key.first().copied().unwrap_or(b'.');
@@ -167,7 +166,7 @@ impl PathTrie {
         // A dotted key: find the child whose segment starts it, then walk the rest.
         let (mut at, mut rest) = children.split_first_segment(key)?;
         loop {
-            let children = &self.nodes[at as usize].children;
+            let children = &self.nodes[at].children;
             if let Some(id) = children.get(rest) {
                 return Some((id, false));
             }
@@ -178,55 +177,46 @@ impl PathTrie {
     /// The field id at `node`, if any.
     #[inline]
     pub(crate) fn field(&self, node: u32) -> Option<u32> {
-        self.nodes[node as usize].field
+        self.nodes[node].field
     }
 
     /// Does any field lie below `node`?
     #[inline]
     pub(crate) fn has_children(&self, node: u32) -> bool {
-        self.nodes[node as usize].children.len() > 0
+        self.nodes[node].children.len() > 0
     }
 
     /// How many distinct keys below `node` lead to a field.
     #[inline]
     pub(crate) fn child_count(&self, node: u32) -> usize {
-        self.nodes[node as usize].children.len()
+        self.nodes[node].children.len()
     }
 
     /// The node for `path`, created if needed, and its field id (`field_if_new` is called for
     /// one when the path has none yet). Counts one more use of every node on the way.
     pub(crate) fn add(&mut self, path: &str, field_if_new: impl FnOnce() -> u32) -> (u32, u32) {
         let mut at = ROOT;
-        self.nodes[0].uses += 1;
+        self.nodes[ROOT].uses += 1;
         for segment in path.split('.') {
-            let next = match self.nodes[at as usize].children.get(segment.as_bytes()) {
+            let next = match self.nodes[at].children.get(segment.as_bytes()) {
                 Some(next) => next,
                 None => {
                     let node = Node {
                         parent: at,
                         ..Node::default()
                     };
-                    let id = match self.free.pop() {
-                        Some(id) => {
-                            self.nodes[id as usize] = node;
-                            id
-                        }
-                        None => {
-                            self.nodes.push(node);
-                            (self.nodes.len() - 1) as u32
-                        }
-                    };
-                    let parent = &mut self.nodes[at as usize];
+                    let id = self.nodes.add(node);
+                    let parent = &mut self.nodes[at];
                     parent.children.insert(segment.as_bytes(), id);
                     let first = segment.bytes().next().unwrap_or(b'.');
                     parent.first_bytes[usize::from(first >> 6)] |= 1 << (first & 63);
                     id
                 }
             };
-            self.nodes[next as usize].uses += 1;
+            self.nodes[next].uses += 1;
             at = next;
         }
-        let node = &mut self.nodes[at as usize];
+        let node = &mut self.nodes[at];
         node.field_uses += 1;
         (at, *node.field.get_or_insert_with(field_if_new))
     }
@@ -234,7 +224,7 @@ impl PathTrie {
     /// Undo one [`PathTrie::add`] that returned `node`. Returns the field id when this was its
     /// last use, so the caller can drop the field.
     pub(crate) fn release(&mut self, node: u32) -> Option<u32> {
-        let leaf = &mut self.nodes[node as usize];
+        let leaf = &mut self.nodes[node];
         leaf.field_uses -= 1;
         let dropped = if leaf.field_uses == 0 {
             leaf.field.take()
@@ -243,16 +233,15 @@ impl PathTrie {
         };
         let mut at = node;
         loop {
-            let current = &mut self.nodes[at as usize];
+            let current = &mut self.nodes[at];
             current.uses -= 1;
             let parent = current.parent;
             if at == ROOT {
                 break;
             }
             if current.uses == 0 {
-                self.nodes[at as usize] = Node::default();
-                self.free.push(at);
-                let parent_node = &mut self.nodes[parent as usize];
+                self.nodes.free(at, Node::default());
+                let parent_node = &mut self.nodes[parent];
                 parent_node.children.remove(at);
                 parent_node.first_bytes = parent_node.children.first_bytes();
             }
@@ -264,6 +253,6 @@ impl PathTrie {
     /// Nodes in use, the root included.
     #[cfg(test)]
     pub(crate) fn live_nodes(&self) -> usize {
-        self.nodes.len() - self.free.len()
+        self.nodes.live()
     }
 }

@@ -3,11 +3,12 @@
 //!
 //! Walking a value's bytes from the root visits exactly the nodes of the value's prefixes that
 //! some entry uses, so the work per value is bounded by its length, not by the number of entries.
-//! Nodes are kept in a vector with a free list; removing the last output of a branch frees the
+//! Nodes are kept in an [`Arena`]; removing the last output of a branch frees the
 //! branch, so deleting rules leaves no stranded states.
 
 use smallvec::SmallVec;
 
+use super::arena::Arena;
 use super::Out;
 
 #[derive(Debug, Clone, Default)]
@@ -21,8 +22,7 @@ struct Node {
 
 #[derive(Debug, Clone)]
 pub(crate) struct ByteTrie {
-    nodes: Vec<Node>,
-    free: Vec<u32>,
+    nodes: Arena<Node>,
 }
 
 const ROOT: u32 = 0;
@@ -32,8 +32,7 @@ const FREED: u32 = u32::MAX;
 impl Default for ByteTrie {
     fn default() -> Self {
         ByteTrie {
-            nodes: vec![Node::default()],
-            free: Vec::new(),
+            nodes: Arena::with_root(),
         }
     }
 }
@@ -48,17 +47,17 @@ impl ByteTrie {
                 None => self.add_child(at, byte),
             };
         }
-        self.nodes[at as usize].outputs.push(out);
+        self.nodes[at].outputs.push(out);
     }
 
     /// Keep only the outputs `keep` accepts, freeing every node left with nothing to do.
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&Out) -> bool) {
         let mut emptied = Vec::new();
-        for (id, node) in self.nodes.iter_mut().enumerate() {
+        for (id, node) in self.nodes.iter_mut() {
             let before = node.outputs.len();
             node.outputs.retain(|out| keep(out));
             if node.outputs.len() != before && node.outputs.is_empty() {
-                emptied.push(id as u32);
+                emptied.push(id);
             }
         }
         for id in emptied {
@@ -71,30 +70,30 @@ impl ByteTrie {
     #[inline]
     pub(crate) fn walk(&self, key: impl IntoIterator<Item = u8>, mut visit: impl FnMut(&[Out])) {
         let mut at = ROOT;
-        visit(&self.nodes[0].outputs);
+        visit(&self.nodes[ROOT].outputs);
         for byte in key {
             match self.child(at, byte) {
                 Some(next) => at = next,
                 None => return,
             }
-            visit(&self.nodes[at as usize].outputs);
+            visit(&self.nodes[at].outputs);
         }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        let root = &self.nodes[0];
+        let root = &self.nodes[ROOT];
         root.children.is_empty() && root.outputs.is_empty()
     }
 
     /// Nodes in use, the root included.
     #[cfg(test)]
     pub(crate) fn live_nodes(&self) -> usize {
-        self.nodes.len() - self.free.len()
+        self.nodes.live()
     }
 
     #[inline]
     fn child(&self, at: u32, byte: u8) -> Option<u32> {
-        let children = &self.nodes[at as usize].children;
+        let children = &self.nodes[at].children;
         if children.len() <= 8 {
             children.iter().find(|(b, _)| *b == byte).map(|&(_, n)| n)
         } else {
@@ -111,17 +110,8 @@ impl ByteTrie {
             byte,
             ..Node::default()
         };
-        let id = match self.free.pop() {
-            Some(id) => {
-                self.nodes[id as usize] = node;
-                id
-            }
-            None => {
-                self.nodes.push(node);
-                (self.nodes.len() - 1) as u32
-            }
-        };
-        let children = &mut self.nodes[at as usize].children;
+        let id = self.nodes.add(node);
+        let children = &mut self.nodes[at].children;
         let i = children.partition_point(|&(b, _)| b < byte);
         children.insert(i, (byte, id));
         id
@@ -130,17 +120,19 @@ impl ByteTrie {
     /// Free `at` and its ancestors while they have no outputs and no children.
     fn prune(&mut self, mut at: u32) {
         while at != ROOT {
-            let node = &self.nodes[at as usize];
+            let node = &self.nodes[at];
             if !node.outputs.is_empty() || !node.children.is_empty() || node.parent == FREED {
                 return;
             }
             let (parent, byte) = (node.parent, node.byte);
-            self.nodes[at as usize] = Node {
-                parent: FREED,
-                ..Node::default()
-            };
-            self.free.push(at);
-            let siblings = &mut self.nodes[parent as usize].children;
+            self.nodes.free(
+                at,
+                Node {
+                    parent: FREED,
+                    ..Node::default()
+                },
+            );
+            let siblings = &mut self.nodes[parent].children;
             if let Some(i) = siblings.iter().position(|&(b, _)| b == byte) {
                 siblings.remove(i);
             }
@@ -194,7 +186,7 @@ mod tests {
         assert!(trie.is_empty());
         // Freed nodes are reused.
         trie.insert("zz".bytes(), Out::Cond(9));
-        assert_eq!(trie.nodes.len(), 6);
+        assert_eq!(trie.nodes.slots(), 6);
         assert_eq!(trie.live_nodes(), 3);
     }
 }
