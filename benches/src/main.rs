@@ -42,6 +42,7 @@ usage:
       --budget-ms MS      time per measurement round, 3 rounds (default 1000)
       --seed S            generator seed
       --json OUT          also write the results as JSON
+      --validation V      full (default) or structural
   evmatch-bench generate [options]   write citylots2 events, one per line
       --events N          number of events (default 213068)
       --seed S            generator seed
@@ -178,15 +179,7 @@ fn cmd_citylots(args: &[String]) -> Result<(), String> {
         progress: !args.has("--quiet"),
         ..citylots::Options::default()
     };
-    opts.validation = match args.value("--validation") {
-        None | Some("full") => evmatch::Validation::Full,
-        Some("structural") => evmatch::Validation::Structural,
-        Some(other) => {
-            return Err(format!(
-                "--validation: expected full or structural, got {other:?}"
-            ))
-        }
-    };
+    opts.validation = validation_option(&args)?;
     if let Some(cats) = args.value("--categories") {
         opts.categories = list(cats)
             .map(|c| Category::find(c).ok_or_else(|| format!("unknown category {c:?}")))
@@ -237,8 +230,10 @@ fn cmd_scaling(args: &[String]) -> Result<(), String> {
             "--budget-ms",
             "--seed",
             "--json",
+            "--validation",
         ],
     )?;
+    let validation = validation_option(&args)?;
     let sizes: Vec<usize> = match args.value("--sizes") {
         Some(s) => list(s).map(parse_count).collect::<Result<_, _>>()?,
         None => vec![1, 1_000, 10_000, 100_000],
@@ -270,6 +265,7 @@ fn cmd_scaling(args: &[String]) -> Result<(), String> {
                 &rules,
                 &events,
                 budget,
+                validation,
             )?);
         }
     }
@@ -282,6 +278,7 @@ fn cmd_scaling(args: &[String]) -> Result<(), String> {
             &rules,
             &events,
             budget,
+            validation,
         )?);
     }
     print!("{}", scaling::table(&rows, events.len()));
@@ -289,6 +286,17 @@ fn cmd_scaling(args: &[String]) -> Result<(), String> {
         write_json(path, &scaling::to_json(&rows, events.len(), seed))?;
     }
     Ok(())
+}
+
+/// `--validation full|structural` (default full).
+fn validation_option(args: &Args) -> Result<evmatch::Validation, String> {
+    match args.value("--validation") {
+        None | Some("full") => Ok(evmatch::Validation::Full),
+        Some("structural") => Ok(evmatch::Validation::Structural),
+        Some(other) => Err(format!(
+            "--validation: expected full or structural, got {other:?}"
+        )),
+    }
 }
 
 fn cmd_generate(args: &[String]) -> Result<(), String> {

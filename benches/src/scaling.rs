@@ -209,10 +209,11 @@ pub fn measure(
     rules: &[(String, String)],
     events: &Events,
     budget: Duration,
+    validation: evmatch::Validation,
 ) -> Result<Row, String> {
     let heap_before = crate::alloc::allocated();
     let start = Instant::now();
-    let mut m = evmatch::Matcher::new();
+    let mut m = evmatch::Matcher::builder().validation(validation).build();
     for (name, pattern) in rules {
         m.add_rule(name, pattern)
             .map_err(|e| format!("{workload}: rule {name}: {pattern}: {e}"))?;
@@ -223,6 +224,8 @@ pub fn measure(
         _ => None,
     };
 
+    let mut scratch = evmatch::Scratch::new();
+    let mut names = Vec::new();
     let mut per_event = Vec::new();
     let mut measured = 0u64;
     let mut matched = 0u64;
@@ -234,8 +237,10 @@ pub fn measure(
         loop {
             let t = Instant::now();
             for _ in 0..chunk {
-                if let Ok(names) = m.matches(events.get(next)) {
-                    matched += black_box(names).len() as u64;
+                if m.matches_with(events.get(next), &mut scratch, &mut names)
+                    .is_ok()
+                {
+                    matched += black_box(&names).len() as u64;
                 }
                 next = (next + 1) % events.len();
             }

@@ -109,10 +109,30 @@ fn scaling_measures_each_kind() {
     let mut rows = Vec::new();
     for kind in Kind::ALL {
         let rules = scaling::single_field_rules(kind, 100);
-        rows.push(scaling::measure(kind.name(), kind.field(), &rules, &events, budget).unwrap());
+        rows.push(
+            scaling::measure(
+                kind.name(),
+                kind.field(),
+                &rules,
+                &events,
+                budget,
+                evmatch::Validation::Full,
+            )
+            .unwrap(),
+        );
     }
     let rules = scaling::fanout_rules(20, 3);
-    rows.push(scaling::measure("fan-out", "20 x 3", &rules, &events, budget).unwrap());
+    rows.push(
+        scaling::measure(
+            "fan-out",
+            "20 x 3",
+            &rules,
+            &events,
+            budget,
+            evmatch::Validation::Structural,
+        )
+        .unwrap(),
+    );
     for r in &rows {
         assert!(r.events_measured >= 3);
         assert!(r.ns_per_event.median > 0.0);

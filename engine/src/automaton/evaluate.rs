@@ -40,7 +40,8 @@ pub(crate) struct EventState {
     untied_values: Vec<(u32, u32)>,
     rule_mark: Vec<u32>,
     candidates: Vec<u32>,
-    matched: Vec<(u64, u32)>,
+    matched: Vec<u32>,
+    ordered: Vec<(u64, u32)>,
     leaves: Vec<Leaf>,
     /// Conditions satisfied by values inside arrays of containers, with the leaf.
     hits: Vec<(u32, u32)>,
@@ -135,6 +136,10 @@ impl EventState {
         }
         *mark = self.epoch;
         let cond = automaton.conds[cond as usize];
+        if cond.completes {
+            self.candidates.push(cond.sub_rule);
+            return;
+        }
         if cond.absence_ok || cond.deferred || cond.sub_rule == super::DEAD {
             return;
         }
@@ -166,13 +171,22 @@ impl EventState {
             }
             if self.holds(automaton, values, sub_rule) {
                 self.rule_mark[sub_rule.rule as usize] = self.epoch;
-                self.matched
-                    .push((automaton.added(sub_rule.rule), sub_rule.rule));
+                self.matched.push(sub_rule.rule);
             }
         }
         self.candidates = candidates;
-        self.matched.sort_unstable();
-        names.extend(self.matched.iter().map(|&(_, rule)| automaton.name(rule)));
+        if self.matched.len() > 1 {
+            self.ordered.clear();
+            self.ordered.extend(
+                self.matched
+                    .iter()
+                    .map(|&rule| (automaton.added(rule), rule)),
+            );
+            self.ordered.sort_unstable();
+            names.extend(self.ordered.iter().map(|&(_, rule)| automaton.name(rule)));
+        } else {
+            names.extend(self.matched.iter().map(|&rule| automaton.name(rule)));
+        }
     }
 
     /// Did a value outside arrays of containers satisfy the deferred condition `c`: some value

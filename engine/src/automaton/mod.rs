@@ -57,6 +57,9 @@ pub(crate) struct Cond {
     /// counted either, but checked once that sub-rule is a candidate. An `anything-but` holds
     /// for almost every value, so counting it would touch every such sub-rule on every event.
     pub(crate) deferred: bool,
+    /// Its sub-rule has this one counted condition only: a hit makes it a candidate at once,
+    /// without touching the sub-rule's counter.
+    pub(crate) completes: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -200,12 +203,19 @@ impl Automaton {
                         field: field_id,
                         absence_ok,
                         deferred,
+                        completes: false,
                     },
                 );
                 conds.push(cond);
             }
             if required == 0 {
                 self.unconditional.push(id);
+            }
+            if required == 1 {
+                for &c in &conds {
+                    let cond = &mut self.conds[c as usize];
+                    cond.completes = !cond.absence_ok && !cond.deferred;
+                }
             }
             put(
                 &mut self.sub_rules,
@@ -256,6 +266,7 @@ impl Automaton {
             for &cond in conds.iter() {
                 let entry = &mut self.conds[cond as usize];
                 entry.sub_rule = DEAD;
+                entry.completes = false;
                 let field = entry.field;
                 let f = &mut self.fields[field as usize];
                 f.live -= 1;
@@ -359,6 +370,7 @@ impl Default for Cond {
             field: u32::MAX,
             absence_ok: false,
             deferred: false,
+            completes: false,
         }
     }
 }

@@ -23,6 +23,10 @@ use crate::pattern::{AnythingBut, Bound, IpRange, Literal, ValueMatcher, Wildcar
 
 type Outs = SmallVec<[Out; 1]>;
 
+/// A string value as a hash key, short ones stored in the table itself: a probe of a large table
+/// then costs one cache miss, not a second one to compare the key.
+type ByteKey = SmallVec<[u8; 16]>;
+
 /// A scalar value of an event, as read.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Value<'a> {
@@ -117,10 +121,10 @@ impl Exclusions<'_> {
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FieldMachine {
-    exact: FastMap<Box<[u8]>, Outs>,
+    exact: FastMap<ByteKey, Outs>,
     prefixes: ByteTrie,
     suffixes: ByteTrie,
-    folded_exact: FastMap<Box<[u8]>, Outs>,
+    folded_exact: FastMap<ByteKey, Outs>,
     folded_prefixes: ByteTrie,
     folded_suffixes: ByteTrie,
     /// Some entry needs the folded value; otherwise values are not folded.
@@ -175,7 +179,9 @@ impl FieldMachine {
     pub(crate) fn insert(&mut self, matcher: &ValueMatcher, cond: u32, ab: u32, deferred: bool) {
         let out = Out::Cond(cond);
         match matcher {
-            ValueMatcher::Literal(Literal::String(s)) => add(&mut self.exact, s.as_bytes(), out),
+            ValueMatcher::Literal(Literal::String(s)) => {
+                add_bytes(&mut self.exact, s.as_bytes(), out)
+            }
             ValueMatcher::Literal(Literal::Number(n)) => self.insert_number(n, out),
             ValueMatcher::Literal(Literal::Bool(true)) => self.trues.push(out),
             ValueMatcher::Literal(Literal::Bool(false)) => self.falses.push(out),
@@ -204,7 +210,7 @@ impl FieldMachine {
             }
             ValueMatcher::EqualsIgnoreCase(p) => {
                 self.folds = true;
-                add(&mut self.folded_exact, p.as_bytes(), out)
+                add_bytes(&mut self.folded_exact, p.as_bytes(), out)
             }
             ValueMatcher::Wildcard(w) => self.insert_wildcard(w, out),
             ValueMatcher::Numeric(range) => {
@@ -228,7 +234,7 @@ impl FieldMachine {
         match exclusions {
             AnythingBut::Strings(list) => {
                 for s in list {
-                    add(&mut self.exact, s.as_bytes(), out);
+                    add_bytes(&mut self.exact, s.as_bytes(), out);
                 }
             }
             AnythingBut::Numbers(list) => {
@@ -249,7 +255,7 @@ impl FieldMachine {
             AnythingBut::IgnoreCase(list) => {
                 self.folds = true;
                 for p in list {
-                    add(&mut self.folded_exact, p.as_bytes(), out);
+                    add_bytes(&mut self.folded_exact, p.as_bytes(), out);
                 }
             }
             AnythingBut::Wildcards(list) => {
@@ -273,7 +279,7 @@ impl FieldMachine {
         let pieces = w.pieces();
         if pieces.len() == 1 {
             // No star: an exact string.
-            return add(&mut self.exact, pieces[0].as_bytes(), out);
+            return add_bytes(&mut self.exact, pieces[0].as_bytes(), out);
         }
         let entry = Some((w.clone(), out));
         let id = match self.free_wildcards.pop() {
@@ -506,6 +512,15 @@ fn edge(bound: Bound) -> Edge<u64> {
         Bound::Unbounded => Edge::Unbounded,
         Bound::Inclusive(v) => Edge::Inclusive(number_key(v)),
         Bound::Exclusive(v) => Edge::Exclusive(number_key(v)),
+    }
+}
+
+fn add_bytes(map: &mut FastMap<ByteKey, Outs>, key: &[u8], out: Out) {
+    match map.get_mut(key) {
+        Some(outs) => outs.push(out),
+        None => {
+            map.insert(ByteKey::from_slice(key), SmallVec::from_elem(out, 1));
+        }
     }
 }
 
