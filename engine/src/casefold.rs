@@ -18,7 +18,9 @@ pub(crate) fn fold(text: &str) -> String {
 /// Append the case fold of `text` to `out` (lets hot paths reuse one buffer).
 pub(crate) fn fold_into(text: &str, out: &mut String) {
     if text.is_ascii() {
-        out.extend(text.bytes().map(|b| b.to_ascii_lowercase() as char));
+        let start = out.len();
+        out.push_str(text);
+        out[start..].make_ascii_lowercase();
     } else {
         out.extend(text.chars().default_case_fold());
     }
