@@ -7,6 +7,7 @@
 //! different elements, so the sub-rules that counting nominates are re-checked by a search over
 //! the values they could use, as the reference interpreter defines it.
 
+use super::consistency::{self, Item};
 use super::values::ValueScratch;
 use super::{Automaton, SubRule};
 
@@ -45,6 +46,8 @@ pub(crate) struct EventState {
     leaves: Vec<Leaf>,
     /// Conditions satisfied by values inside arrays of containers, with the leaf.
     hits: Vec<(u32, u32)>,
+    /// `hits` is sorted (done once per event, when the first consistency check needs it).
+    hits_sorted: bool,
     arena: Vec<(u32, u32)>,
     /// Some value read lies inside an array of objects or arrays.
     tied: bool,
@@ -54,6 +57,7 @@ pub(crate) struct EventState {
     // Buffers of the consistency search.
     options: Vec<u32>,
     option_ends: Vec<usize>,
+    items: Vec<Item>,
     picked: Vec<(u32, u32)>,
     deferred: Vec<u32>,
 }
@@ -87,6 +91,7 @@ impl EventState {
         self.candidates.clear();
         self.leaves.clear();
         self.hits.clear();
+        self.hits_sorted = false;
         self.arena.clear();
         self.membership.clear();
         self.arrays = 0;
@@ -225,6 +230,10 @@ impl EventState {
         values: &ValueScratch,
         sub_rule: &SubRule,
     ) -> bool {
+        if !self.hits_sorted {
+            self.hits.sort_unstable();
+            self.hits_sorted = true;
+        }
         self.options.clear();
         self.option_ends.clear();
         for &c in sub_rule.conds.iter() {
@@ -237,13 +246,33 @@ impl EventState {
             if untied {
                 self.options.push(UNTIED);
             }
-            self.options.extend(
-                self.hits
-                    .iter()
-                    .filter(|&&(hit, _)| hit == c)
-                    .map(|&(_, leaf)| leaf),
-            );
+            let from = self.hits.partition_point(|&(hit, _)| hit < c);
+            let to = self.hits.partition_point(|&(hit, _)| hit <= c);
+            self.options
+                .extend(self.hits[from..to].iter().map(|&(_, leaf)| leaf));
             self.option_ends.push(self.options.len());
+        }
+        let conds = &sub_rule.conds;
+        let no_absence = conds
+            .iter()
+            .all(|&c| !automaton.conds[c as usize].absence_ok);
+        if no_absence && conds.len() <= consistency::MAX_SLOTS {
+            // Linear after a sort; the search below handles `exists: false`, which needs the
+            // whole pick, and is kept for it.
+            self.items.clear();
+            let mut from = 0;
+            for (slot, &to) in self.option_ends.iter().enumerate() {
+                self.items
+                    .extend(self.options[from..to].iter().map(|&leaf| Item {
+                        leaf,
+                        slot: slot as u8,
+                    }));
+                from = to;
+            }
+            let (leaves, arena) = (&self.leaves, &self.arena);
+            return consistency::all_satisfiable(&mut self.items, conds.len(), |leaf| {
+                membership(leaves, arena, leaf)
+            });
         }
         self.picked.clear();
         self.deferred.clear();
@@ -270,11 +299,7 @@ struct Search<'a> {
 
 impl Search<'_> {
     fn membership(&self, leaf: u32) -> &[(u32, u32)] {
-        if leaf == UNTIED {
-            return &[];
-        }
-        let leaf = self.leaves[leaf as usize];
-        &self.arena[leaf.from as usize..leaf.to as usize]
+        membership(self.leaves, self.arena, leaf)
     }
 
     /// Can conditions `i..` all hold together with the memberships in `picked`, the fields in
@@ -315,6 +340,15 @@ impl Search<'_> {
             self.leaves[leaf as usize].field == field && consistent(picked, self.membership(leaf))
         })
     }
+}
+
+/// The `(array, index)` path of `leaf` (empty for [`UNTIED`]).
+fn membership<'a>(leaves: &[Leaf], arena: &'a [(u32, u32)], leaf: u32) -> &'a [(u32, u32)] {
+    if leaf == UNTIED {
+        return &[];
+    }
+    let leaf = leaves[leaf as usize];
+    &arena[leaf.from as usize..leaf.to as usize]
 }
 
 fn consistent(a: &[(u32, u32)], b: &[(u32, u32)]) -> bool {

@@ -12,6 +12,7 @@
 //! `exists: false` where the event calls for it.
 
 mod arena;
+mod consistency;
 pub(crate) mod evaluate;
 pub(crate) mod intervals;
 pub(crate) mod paths;

@@ -1,4 +1,5 @@
-//! Deep events on needed paths: bounded recursion, clean errors past the limit.
+//! Events built to be expensive: deep nesting along needed paths, long arrays of objects under
+//! array-consistent rules.
 
 use evmatch::{Matcher, Validation};
 
@@ -32,4 +33,39 @@ fn deepest_accepted_event_fits_a_default_thread_stack() {
     })
     .join()
     .unwrap();
+}
+
+/// Array consistency is decided without trying pairs of elements: 100,000 elements where every
+/// even one has the right `x` and every odd one the right `y` (so no element has both) is
+/// answered in time linear in the event (about 30 ms in a release build here; no timing is
+/// asserted, but a quadratic search would take minutes).
+#[test]
+fn long_array_of_objects_is_decided_in_linear_time() {
+    let n = 100_000;
+    let mut event = String::from(r#"{"arr": ["#);
+    for i in 0..n {
+        if i > 0 {
+            event.push(',');
+        }
+        event.push_str(if i % 2 == 0 {
+            r#"{"x": 1, "y": 3}"#
+        } else {
+            r#"{"x": 0, "y": 2}"#
+        });
+    }
+    event.push_str("]}");
+    let mut matcher = Matcher::new();
+    matcher
+        .add_rule("same-element", r#"{"arr": {"x": [1], "y": [2]}}"#)
+        .unwrap();
+    matcher
+        .add_rule("any-element", r#"{"arr": {"x": [1]}}"#)
+        .unwrap();
+    assert_eq!(matcher.matches(event.as_bytes()).unwrap(), ["any-element"]);
+    // The last element fixed up to have both: now it matches.
+    let fixed = event.replacen(r#"{"x": 0, "y": 2}]"#, r#"{"x": 1, "y": 2}]"#, 1);
+    assert_eq!(
+        matcher.matches(fixed.as_bytes()).unwrap(),
+        ["same-element", "any-element"]
+    );
 }
