@@ -35,7 +35,8 @@
 //! - **read** (`scan`): the event's bytes are read once, guided by the path trie; a key no rule
 //!   uses is skipped with its value, unread (SIMD where available).
 //! - **decide** (`automaton::evaluate`): conditions are counted per sub-rule; array consistency
-//!   and `exists: false` are checked where the event calls for it.
+//!   (`automaton::consistency`, bottom-up over the tree of array elements) and `exists: false`
+//!   are checked where the event calls for it.
 //!
 //! [`Pattern::matches`] runs the reference interpreter instead (module `reference`): plain,
 //! slow and obviously correct, it defines what "match" means, and the automaton is tested
