@@ -391,7 +391,9 @@ impl FieldMachine {
                     || !(self.ipv4.is_empty() && self.ipv6.is_empty())
                     || self.wildcards.len() > self.free_wildcards.len();
                 let s = if needs_text {
-                    match std::str::from_utf8(bytes) {
+                    match crate::scan::ascii_str(bytes)
+                        .map_or_else(|| std::str::from_utf8(bytes), Ok)
+                    {
                         Ok(s) => s,
                         Err(_) => {
                             debug_assert!(false, "the reader passes only valid UTF-8");

@@ -350,7 +350,7 @@ impl Reader<'_, '_> {
 /// `bytes` as a `str` if it is all ASCII (a number's text, whose grammar was checked): cheaper
 /// than general UTF-8 validation, which costs more than the number's conversion on short input.
 #[inline]
-fn ascii_str(bytes: &[u8]) -> Option<&str> {
+pub(crate) fn ascii_str(bytes: &[u8]) -> Option<&str> {
     if !bytes.is_ascii() {
         return None;
     }
