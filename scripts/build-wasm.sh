@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Builds the WebAssembly npm package `evmatch` into wasm/pkg/: web/ (ES module for browsers and
+# bundlers, `--target web`) and node/ (CommonJS for Node.js, `--target nodejs`), each with its
+# .d.ts, under one package.json whose `exports` picks the right one.
+#
+# Needs a rustup toolchain and Node.js (only to write package.json). On first use it adds the
+# wasm32-unknown-unknown target and installs wasm-bindgen-cli at exactly the version wasm/Cargo.toml
+# pins (a one-off compile of a few minutes); later runs take seconds. Run from anywhere inside the
+# repository. Extra arguments go to `cargo build`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$SECONDS
+
+# The one pin: `wasm-bindgen = "=X.Y.Z"` in wasm/Cargo.toml; the CLI must be the same version.
+version=$(sed -nE 's/^wasm-bindgen = .*"=([0-9]+\.[0-9]+\.[0-9]+)".*/\1/p' wasm/Cargo.toml)
+if [[ -z $version ]]; then
+    echo "build-wasm: no exact wasm-bindgen pin (\"=X.Y.Z\") found in wasm/Cargo.toml" >&2
+    exit 1
+fi
+
+if command -v rustup >/dev/null; then
+    rustup target add wasm32-unknown-unknown >/dev/null 2>&1 ||
+        rustup target add wasm32-unknown-unknown
+fi
+
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+if [[ $(wasm-bindgen --version 2>/dev/null) != "wasm-bindgen $version" ]]; then
+    echo "== installing wasm-bindgen-cli $version (once per machine)"
+    # --locked reproduces the CLI's own lockfile; if a registry mirror lacks one of its pinned
+    # versions, fall back to resolving afresh (same CLI version either way).
+    cargo install --locked --force wasm-bindgen-cli --version "$version" ||
+        cargo install --force wasm-bindgen-cli --version "$version"
+fi
+
+echo "== cargo build (wasm32-unknown-unknown, size-optimised)"
+# A profile of its own, so native `release` builds are neither changed nor rebuilt: panic=abort,
+# optimised for size, whole-program LTO, no debug info.
+cargo build --locked -p evmatch-wasm --target wasm32-unknown-unknown --profile wasm-release \
+    --config 'profile.wasm-release.inherits="release"' \
+    --config 'profile.wasm-release.opt-level="z"' \
+    --config 'profile.wasm-release.lto="fat"' \
+    --config 'profile.wasm-release.codegen-units=1' \
+    --config 'profile.wasm-release.panic="abort"' \
+    --config 'profile.wasm-release.debug=0' \
+    --config 'profile.wasm-release.strip="debuginfo"' \
+    "$@"
+target_dir=${CARGO_TARGET_DIR:-target}
+module="$target_dir/wasm32-unknown-unknown/wasm-release/evmatch_wasm.wasm"
+
+echo "== wasm-bindgen $version"
+rm -rf wasm/pkg
+wasm-bindgen --remove-name-section --remove-producers-section --target web --out-dir wasm/pkg/web --out-name evmatch "$module"
+wasm-bindgen --remove-name-section --remove-producers-section --target nodejs --out-dir wasm/pkg/node --out-name evmatch "$module"
+
+# wasm-bindgen writes node/ as CommonJS; the package root is ESM (web/).
+node - <<'EOF'
+const fs = require("node:fs");
+const { packages } = JSON.parse(
+  require("node:child_process").execFileSync(
+    "cargo", ["metadata", "--no-deps", "--format-version", "1", "--offline"], { maxBuffer: 1 << 26 }));
+const crate = packages.find((p) => p.name === "evmatch-wasm");
+const entry = (dir) => ({ types: `./${dir}/evmatch.d.ts`, default: `./${dir}/evmatch.js` });
+const pkg = {
+  name: "evmatch",
+  version: crate.version,
+  description: "Match JSON events against AWS EventBridge event patterns (WebAssembly build of the evmatch Rust library).",
+  license: crate.license,
+  type: "module",
+  // Node gets the CommonJS build, which loads its .wasm synchronously; everything else (browsers,
+  // bundlers, Deno) the ES module, which needs `await init()` (or `initSync`) first.
+  exports: {
+    ".": { node: entry("node"), default: entry("web") },
+    "./web": entry("web"),
+    "./node": entry("node"),
+    "./evmatch_bg.wasm": "./web/evmatch_bg.wasm",
+    "./package.json": "./package.json",
+  },
+  main: "./node/evmatch.js",
+  module: "./web/evmatch.js",
+  types: "./node/evmatch.d.ts",
+  files: ["web/", "node/", "README.md"],
+  sideEffects: ["./node/evmatch.js", "./web/evmatch.js"],
+  engines: { node: ">=20" },
+};
+fs.writeFileSync("wasm/pkg/package.json", JSON.stringify(pkg, null, 2) + "\n");
+fs.writeFileSync("wasm/pkg/node/package.json", JSON.stringify({ type: "commonjs" }, null, 2) + "\n");
+for (const dir of ["web", "node"]) fs.rmSync(`wasm/pkg/${dir}/.gitignore`, { force: true });
+fs.copyFileSync("wasm/README.md", "wasm/pkg/README.md");
+EOF
+
+raw=$(wc -c <wasm/pkg/web/evmatch_bg.wasm)
+gz=$(gzip -9 -c wasm/pkg/web/evmatch_bg.wasm | wc -c)
+echo "build-wasm: wasm/pkg/ (wasm-bindgen $version): evmatch_bg.wasm $raw bytes, $gz gzipped; $((SECONDS - start)) s"
