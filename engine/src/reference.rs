@@ -57,14 +57,24 @@ impl Event {
             leaves: BTreeMap::new(),
         };
         let mut arrays = 0;
-        event.flatten(json, &mut String::new(), &mut Vec::new(), &mut arrays);
+        event.flatten(
+            json,
+            &mut String::new(),
+            false,
+            &mut Vec::new(),
+            &mut arrays,
+        );
         Ok(event)
     }
 
+    /// `keyed`: some key lies on the path so far. Keys are joined by dots even when empty, so
+    /// `{"": {"a": 1}}` is path `.a` (event-ruler names event fields this way), while the root
+    /// adds no dot.
     fn flatten(
         &mut self,
         value: Json,
         path: &mut String,
+        keyed: bool,
         membership: &mut Membership,
         arrays: &mut usize,
     ) {
@@ -72,11 +82,11 @@ impl Event {
             Json::Object(members) => {
                 for (key, value) in members {
                     let len = path.len();
-                    if !path.is_empty() {
+                    if keyed {
                         path.push('.');
                     }
                     path.push_str(&key);
-                    self.flatten(value, path, membership, arrays);
+                    self.flatten(value, path, true, membership, arrays);
                     path.truncate(len);
                 }
             }
@@ -91,7 +101,7 @@ impl Event {
                     if tied {
                         membership.push((array, index));
                     }
-                    self.flatten(element, path, membership, arrays);
+                    self.flatten(element, path, keyed, membership, arrays);
                     if tied {
                         membership.pop();
                     }
