@@ -69,3 +69,44 @@ fn long_array_of_objects_is_decided_in_linear_time() {
         ["same-element", "any-element"]
     );
 }
+
+/// `exists: false` inside an array of objects is judged against the whole choice, also without
+/// a search: 100,000 elements, every one with `x` and also `y`, but one.
+#[test]
+fn absence_in_long_array_of_objects_is_decided_in_linear_time() {
+    let n = 100_000;
+    let element = |i: usize| {
+        if i == n / 2 {
+            r#"{"x": 1}"#
+        } else {
+            r#"{"x": 1, "y": 0}"#
+        }
+    };
+    let event = |skip_the_one: bool| {
+        let mut text = String::from(r#"{"arr": ["#);
+        for i in 0..n {
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(if skip_the_one && i == n / 2 {
+                r#"{"x": 1, "y": 0}"#
+            } else {
+                element(i)
+            });
+        }
+        text.push_str("]}");
+        text
+    };
+    let mut matcher = Matcher::new();
+    matcher
+        .add_rule(
+            "x-without-y",
+            r#"{"arr": {"x": [1], "y": [{"exists": false}]}}"#,
+        )
+        .unwrap();
+    assert_eq!(
+        matcher.matches(event(false).as_bytes()).unwrap(),
+        ["x-without-y"]
+    );
+    assert!(matcher.matches(event(true).as_bytes()).unwrap().is_empty());
+}

@@ -1,79 +1,81 @@
-//! Array consistency without backtracking: can each condition of a sub-rule be given one of its
-//! values so that no two chosen values come from different elements of one array?
+//! Array consistency and `exists: false` without search: can each condition of a sub-rule be
+//! given one of its values (or, for an `exists: false` condition, no value at all) so that no
+//! two chosen values come from different elements of one array, and no value of an absent field
+//! is consistent with the choice?
 //!
 //! A value's membership is its path of `(array, index)` steps through arrays of containers. The
-//! memberships of the candidate values form a tree, and a choice is consistent exactly when it
-//! uses at most one element of every array. So, bottom up: at an array element, the sets of
-//! conditions that can be satisfied inside it are the sets its direct values give, combined
-//! with one choice per array nested in it. These families of sets are closed under taking
-//! subsets, so each is kept as its maximal sets only, which stay few in practice. After one sort
-//! of the values by membership, the work is linear in the number of values (times the size of
-//! those families), where a search over combinations can be quadratic or worse on events with
-//! long arrays.
+//! memberships form a tree, and a choice is consistent exactly when it uses at most one element
+//! of every array. A value of an absent field is consistent with the choice unless the choice
+//! uses, in some array on that value's path, another element than the value's.
+//!
+//! So, bottom up: at an array element, each way of choosing gives a pair (conditions satisfied
+//! inside, absent-field conditions that a value inside still contradicts). Values directly at
+//! the element give one pair; each array nested in it is either not used at all (every value of
+//! an absent field inside stays consistent with the choice) or used through exactly one of its
+//! elements that satisfies something (values in the other elements are excluded). More
+//! satisfied and fewer contradicted is better, so only the pairs no other pair beats are kept;
+//! they stay few in practice. After one sort of the values by membership, the work is linear in
+//! the number of values, where a search over combinations can be quadratic or worse on events
+//! with long arrays.
 
 use smallvec::SmallVec;
 
-/// A value that satisfies condition number `slot` (at most [`MAX_SLOTS`]).
+/// A value that satisfies condition number `slot` (at most [`MAX_SLOTS`]), or, if `absent`, a
+/// value of the field that `exists: false` condition `slot` wants absent.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Item {
     pub(crate) leaf: u32,
     pub(crate) slot: u8,
+    pub(crate) absent: bool,
 }
 
-/// Conditions one family mask can hold.
+/// Conditions one mask can hold.
 pub(crate) const MAX_SLOTS: usize = 64;
 
-/// Does some consistent choice satisfy all `slots` conditions? `membership` gives a leaf's
-/// `(array, index)` path. Sorts `items`.
-pub(crate) fn all_satisfiable<'a>(
+/// Is there a consistent choice satisfying every condition in `required`, and every condition
+/// in `absence` either by a value or by its field having no value consistent with the choice?
+/// `membership` gives a leaf's `(array, index)` path. Sorts `items`.
+pub(crate) fn satisfiable<'a>(
     items: &mut [Item],
-    slots: usize,
+    required: u64,
+    absence: u64,
     membership: impl Fn(u32) -> &'a [(u32, u32)] + Copy,
 ) -> bool {
-    debug_assert!(slots <= MAX_SLOTS);
-    let full = if slots == MAX_SLOTS {
-        u64::MAX
-    } else {
-        (1u64 << slots) - 1
-    };
     items.sort_unstable_by(|a, b| membership(a.leaf).cmp(membership(b.leaf)));
-    family(items, 0, membership, full).contains(full)
+    let accepts = |&(satisfied, contradicted): &(u64, u64)| {
+        satisfied & required == required && absence & !satisfied & contradicted == 0
+    };
+    family(items, 0, membership).0.iter().any(accepts)
 }
 
-/// The maximal sets of a family closed under subsets.
+/// The pairs (satisfied, contradicted) that no other pair beats.
 #[derive(Debug, Clone)]
-struct Family(SmallVec<[u64; 2]>);
+struct Family(SmallVec<[(u64, u64); 2]>);
+
+/// `a` is at least as good as `b`: it satisfies all `b` does and contradicts no more.
+fn beats(a: (u64, u64), b: (u64, u64)) -> bool {
+    a.0 & b.0 == b.0 && a.1 & b.1 == a.1
+}
 
 impl Family {
-    fn of(set: u64) -> Family {
-        Family(SmallVec::from_elem(set, 1))
+    fn of(pair: (u64, u64)) -> Family {
+        Family(SmallVec::from_elem(pair, 1))
     }
 
-    fn contains(&self, set: u64) -> bool {
-        self.0.iter().any(|&m| m & set == set)
-    }
-
-    /// Add `set`, keeping only maximal sets.
-    fn add(&mut self, set: u64) {
-        if self.contains(set) {
+    fn add(&mut self, pair: (u64, u64)) {
+        if self.0.iter().any(|&p| beats(p, pair)) {
             return;
         }
-        self.0.retain(|m| *m & set != *m);
-        self.0.push(set);
+        self.0.retain(|p| !beats(pair, *p));
+        self.0.push(pair);
     }
 
-    fn union(&mut self, other: &Family) {
-        for &set in &other.0 {
-            self.add(set);
-        }
-    }
-
-    /// Every union of a set of `self` with a set of `other`.
+    /// Every combination of a pair of `self` with a pair of `other`.
     fn product(&self, other: &Family) -> Family {
         let mut out = Family(SmallVec::new());
-        for &a in &self.0 {
-            for &b in &other.0 {
-                out.add(a | b);
+        for &(s1, c1) in &self.0 {
+            for &(s2, c2) in &other.0 {
+                out.add((s1 | s2, c1 | c2));
             }
         }
         out
@@ -86,29 +88,42 @@ fn family<'a>(
     items: &[Item],
     depth: usize,
     membership: impl Fn(u32) -> &'a [(u32, u32)] + Copy,
-    full: u64,
 ) -> Family {
     // Values at this element itself sort first (their membership is the shortest).
     let mut i = 0;
-    let mut direct = 0u64;
+    let (mut satisfied, mut contradicted) = (0u64, 0u64);
     while i < items.len() && membership(items[i].leaf).len() == depth {
-        direct |= 1 << items[i].slot;
+        let item = items[i];
+        if item.absent {
+            contradicted |= 1 << item.slot;
+        } else {
+            satisfied |= 1 << item.slot;
+        }
         i += 1;
     }
-    let mut result = Family::of(direct);
-    while i < items.len() && !result.contains(full) {
-        // One nested array: at most one of its elements may be used.
+    let mut result = Family::of((satisfied, contradicted));
+    while i < items.len() {
+        // One nested array: unused, or used through one element that satisfies something.
         let array = membership(items[i].leaf)[depth].0;
-        let mut choices = Family::of(0);
+        let mut unused = 0u64;
+        let mut used = Family(SmallVec::new());
         while i < items.len() && membership(items[i].leaf)[depth].0 == array {
             let step = membership(items[i].leaf)[depth];
             let start = i;
             while i < items.len() && membership(items[i].leaf)[depth] == step {
+                if items[i].absent {
+                    unused |= 1 << items[i].slot;
+                }
                 i += 1;
             }
-            choices.union(&family(&items[start..i], depth + 1, membership, full));
+            for &pair in &family(&items[start..i], depth + 1, membership).0 {
+                if pair.0 != 0 {
+                    used.add(pair);
+                }
+            }
         }
-        result = result.product(&choices);
+        used.add((0, unused));
+        result = result.product(&used);
     }
     result
 }
@@ -117,40 +132,59 @@ fn family<'a>(
 mod tests {
     use super::*;
 
-    /// Leaves given by their memberships.
-    fn check(leaves: &[&[(u32, u32)]], items: &[(u32, u8)], slots: usize) -> bool {
+    /// Leaves given by their memberships; items as (leaf, slot, absent).
+    fn check(
+        leaves: &[&[(u32, u32)]],
+        items: &[(u32, u8, bool)],
+        required: u64,
+        absence: u64,
+    ) -> bool {
         let mut items: Vec<Item> = items
             .iter()
-            .map(|&(leaf, slot)| Item { leaf, slot })
+            .map(|&(leaf, slot, absent)| Item { leaf, slot, absent })
             .collect();
-        all_satisfiable(&mut items, slots, |leaf| leaves[leaf as usize])
+        satisfiable(&mut items, required, absence, |leaf| leaves[leaf as usize])
     }
 
     #[test]
     fn one_element_per_array() {
         // Array 0 with elements 0 and 1: x in element 0, y in element 1.
         let leaves: &[&[(u32, u32)]] = &[&[(0, 0)], &[(0, 1)], &[(0, 1)]];
-        assert!(!check(leaves, &[(0, 0), (1, 1)], 2));
-        assert!(check(leaves, &[(0, 0), (1, 1), (2, 0)], 2));
+        assert!(!check(leaves, &[(0, 0, false), (1, 1, false)], 0b11, 0));
+        assert!(check(
+            leaves,
+            &[(0, 0, false), (1, 1, false), (2, 0, false)],
+            0b11,
+            0
+        ));
     }
 
     #[test]
     fn different_arrays_combine() {
         // Element 0 of array 0 holds arrays 1 and 2; values in each combine freely.
         let leaves: &[&[(u32, u32)]] = &[&[(0, 0), (1, 3)], &[(0, 0), (2, 5)], &[(0, 1), (3, 0)]];
-        assert!(check(leaves, &[(0, 0), (1, 1)], 2));
-        assert!(!check(leaves, &[(0, 0), (2, 1)], 2));
+        assert!(check(leaves, &[(0, 0, false), (1, 1, false)], 0b11, 0));
+        assert!(!check(leaves, &[(0, 0, false), (2, 1, false)], 0b11, 0));
         // An untied value (no membership) fits anything.
         let leaves: &[&[(u32, u32)]] = &[&[(0, 0)], &[]];
-        assert!(check(leaves, &[(0, 0), (1, 1)], 2));
+        assert!(check(leaves, &[(0, 0, false), (1, 1, false)], 0b11, 0));
     }
 
     #[test]
-    fn families_keep_alternatives() {
-        // Element 0 gives {a, b}, element 1 gives {c}; with an untied c... needs both.
-        let leaves: &[&[(u32, u32)]] = &[&[(0, 0)], &[(0, 0)], &[(0, 1)], &[(0, 1)]];
-        // a, b in element 0; c, a in element 1: {a,b,c} impossible, {a,c} possible.
-        assert!(!check(leaves, &[(0, 0), (1, 1), (2, 2), (3, 0)], 3));
-        assert!(check(leaves, &[(0, 0), (2, 1), (3, 0)], 2));
+    fn absence_is_judged_against_the_choice() {
+        // x=1 wanted (slot 0), y absent (slot 1). Element 0 has x and y, element 1 has x only.
+        let leaves: &[&[(u32, u32)]] = &[&[(0, 0)], &[(0, 0)], &[(0, 1)]];
+        let items = [(0, 0, false), (1, 1, true), (2, 0, false)];
+        assert!(check(leaves, &items, 0b01, 0b10));
+        // Without element 1's x, the only x sits beside a y.
+        assert!(!check(leaves, &items[..2], 0b01, 0b10));
+        // A y outside the array is consistent with every choice.
+        let leaves: &[&[(u32, u32)]] = &[&[(0, 1)], &[]];
+        assert!(!check(leaves, &[(0, 0, false), (1, 1, true)], 0b01, 0b10));
+        // A y in an array no chosen value uses stays consistent too.
+        let leaves: &[&[(u32, u32)]] = &[&[], &[(4, 0)]];
+        assert!(!check(leaves, &[(0, 0, false), (1, 1, true)], 0b01, 0b10));
+        // No y at all: absent.
+        assert!(check(&[&[]], &[(0, 0, false)], 0b01, 0b10));
     }
 }

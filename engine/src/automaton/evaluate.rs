@@ -253,27 +253,41 @@ impl EventState {
             self.option_ends.push(self.options.len());
         }
         let conds = &sub_rule.conds;
-        let no_absence = conds
-            .iter()
-            .all(|&c| !automaton.conds[c as usize].absence_ok);
-        if no_absence && conds.len() <= consistency::MAX_SLOTS {
-            // Linear after a sort; the search below handles `exists: false`, which needs the
-            // whole pick, and is kept for it.
+        if conds.len() <= consistency::MAX_SLOTS {
             self.items.clear();
+            let (mut required, mut absence) = (0u64, 0u64);
             let mut from = 0;
-            for (slot, &to) in self.option_ends.iter().enumerate() {
+            for (slot, (&to, &c)) in self.option_ends.iter().zip(conds.iter()).enumerate() {
+                let cond = automaton.conds[c as usize];
+                if cond.absence_ok {
+                    absence |= 1 << slot;
+                    // Every value of the field counts against its absence.
+                    self.items.extend(
+                        (0..self.leaves.len() as u32)
+                            .filter(|&leaf| self.leaves[leaf as usize].field == cond.field)
+                            .map(|leaf| Item {
+                                leaf,
+                                slot: slot as u8,
+                                absent: true,
+                            }),
+                    );
+                } else {
+                    required |= 1 << slot;
+                }
                 self.items
                     .extend(self.options[from..to].iter().map(|&leaf| Item {
                         leaf,
                         slot: slot as u8,
+                        absent: false,
                     }));
                 from = to;
             }
             let (leaves, arena) = (&self.leaves, &self.arena);
-            return consistency::all_satisfiable(&mut self.items, conds.len(), |leaf| {
+            return consistency::satisfiable(&mut self.items, required, absence, |leaf| {
                 membership(leaves, arena, leaf)
             });
         }
+        // More conditions than a mask holds (up to 256 are allowed): a search.
         self.picked.clear();
         self.deferred.clear();
         let search = Search {
