@@ -27,10 +27,37 @@ use crate::pattern::{Pattern, ValueMatcher};
 use paths::PathTrie;
 use values::FieldMachine;
 
-/// Hash maps keyed by pattern text. Fixed hash keys are fine: the keys come from patterns, and
-/// events only probe.
-pub(crate) type FastMap<K, V> =
-    std::collections::HashMap<K, V, std::hash::BuildHasherDefault<ahash::AHasher>>;
+/// Hash maps keyed by pattern text, hashed with aHash under keys drawn once per process, so a
+/// subscriber cannot precompute colliding pattern values.
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, SeededState>;
+
+/// aHash with per-process random keys, taken from the standard library's randomly keyed hasher
+/// (on targets without a randomness source, such as `wasm32-unknown-unknown`, the keys are fixed).
+#[derive(Debug, Clone)]
+pub(crate) struct SeededState(ahash::RandomState);
+
+impl Default for SeededState {
+    fn default() -> Self {
+        use std::hash::BuildHasher;
+        static SEEDS: std::sync::OnceLock<[u64; 4]> = std::sync::OnceLock::new();
+        let seeds = SEEDS.get_or_init(|| {
+            let random = std::collections::hash_map::RandomState::new();
+            [0u64, 1, 2, 3].map(|i| random.hash_one(i))
+        });
+        SeededState(ahash::RandomState::with_seeds(
+            seeds[0], seeds[1], seeds[2], seeds[3],
+        ))
+    }
+}
+
+impl std::hash::BuildHasher for SeededState {
+    type Hasher = ahash::AHasher;
+
+    #[inline]
+    fn build_hasher(&self) -> ahash::AHasher {
+        self.0.build_hasher()
+    }
+}
 
 /// The sub-rule of a deleted rule's condition, until the condition's entries are swept.
 pub(crate) const DEAD: u32 = u32::MAX;
