@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# The WASM package's tests: builds wasm/pkg/ (scripts/build-wasm.sh), installs the tests' one
-# dev dependency (TypeScript, pinned in wasm/package-lock.json) with `npm ci`, and runs Node's
-# built-in test runner over wasm/test/: the whole conformance corpus through both builds (Node and
-# web), the JS API's edge cases, and `tsc --noEmit` over wasm/test/usage.ts.
-# Needs Node.js >= 20 and npm besides what build-wasm.sh needs. Run from anywhere inside the
-# repository. Ends with one summary line: "wasm tests: N passed, N failed".
+# The WASM package's tests: builds wasm/pkg/ (scripts/build-wasm.sh), installs the tests' dev
+# dependencies (TypeScript and playwright-core, pinned in wasm/package-lock.json) with `npm ci`,
+# and runs Node's built-in test runner over wasm/test/: first the Node tests (the whole
+# conformance corpus through both builds, Node and web; the JS API's edge cases; `tsc --noEmit`
+# over wasm/test/usage.ts), then the browser test (wasm/test/browser.test.mjs: the demo page in
+# wasm/demo/ in headless Chromium, checked against the Node build).
+# Needs Node.js >= 20 and npm besides what build-wasm.sh needs, and /usr/bin/chromium for the
+# browser test (scripts/install-chromium.sh installs it). Run from anywhere inside the repository.
+# Ends with one summary line covering both: "wasm tests: N passed, N failed (...)".
 set -uo pipefail
+shopt -s extglob
 cd "$(dirname "$0")/.."
 start=$SECONDS
 
@@ -20,14 +24,35 @@ if ! (cd wasm && npm ci --no-audit --no-fund --loglevel=error); then
     exit 1
 fi
 
-echo "== node --test wasm/test/"
-tap=$(mktemp)
-trap 'rm -f "$tap"' EXIT
+tap_node=$(mktemp)
+tap_browser=$(mktemp)
+trap 'rm -f "$tap_node" "$tap_browser"' EXIT
+
+# Node's runner reports "# pass N" / "# fail N" at the end of its TAP output.
+count() { sed -nE "s/^# $1 ([0-9]+)\$/\1/p" "$2" | tail -1; }
+
+echo "== node --test wasm/test/ (Node tests)"
 node --test --test-reporter=spec --test-reporter-destination=stdout \
-    --test-reporter=tap --test-reporter-destination="$tap" wasm/test/
-status=$?
-passed=$(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$tap" | tail -1)
-failed=$(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$tap" | tail -1)
+    --test-reporter=tap --test-reporter-destination="$tap_node" wasm/test/!(browser).test.mjs
+node_status=$?
+
+echo "== node --test wasm/test/browser.test.mjs (the demo in headless Chromium)"
+node --test --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$tap_browser" wasm/test/browser.test.mjs
+browser_status=$?
+
+node_passed=$(count pass "$tap_node")
+node_failed=$(count fail "$tap_node")
+browser_passed=$(count pass "$tap_browser")
+browser_failed=$(count fail "$tap_browser")
+passed=$((${node_passed:-0} + ${browser_passed:-0}))
+if [[ -n $node_failed && -n $browser_failed ]]; then
+    failed=$((node_failed + browser_failed))
+else
+    failed="?"
+fi
+status=$((node_status || browser_status))
 echo
-echo "wasm tests: ${passed:-0} passed, ${failed:-?} failed ($((SECONDS - start)) s)"
+echo "wasm tests: $passed passed, $failed failed (node: ${node_passed:-0} passed, ${node_failed:-?} failed;" \
+    "browser: ${browser_passed:-0} passed, ${browser_failed:-?} failed; $((SECONDS - start)) s)"
 exit "$status"
