@@ -109,6 +109,26 @@ impl JsonError {
     }
 }
 
+/// Is `value` nested deeper than [`MAX_DEPTH`] (the outermost container is level 1)? Measured
+/// without recursion, because serialising a `serde_json::Value` recurses once per level and a
+/// caller can build one deep enough to overflow the stack.
+pub(crate) fn too_deep(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    let mut pending: Vec<(&Value, usize)> = vec![(value, 0)];
+    while let Some((value, depth)) = pending.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(members) => Box::new(members.values()),
+            _ => continue,
+        };
+        if depth + 1 > MAX_DEPTH {
+            return true;
+        }
+        pending.extend(children.map(|child| (child, depth + 1)));
+    }
+    false
+}
+
 /// Parse one JSON document; only whitespace may follow it.
 pub(crate) fn parse(bytes: &[u8]) -> Result<Json, JsonError> {
     let mut reader = Reader { bytes, pos: 0 };

@@ -147,6 +147,11 @@ impl Matcher {
 
     /// [`Matcher::matches`] for an event already parsed by serde_json.
     pub fn matches_value(&self, event: &serde_json::Value) -> Result<Vec<&str>, EventError> {
+        if crate::json::too_deep(event) {
+            return Err(EventError::TooDeep {
+                max: crate::limits::MAX_DEPTH,
+            });
+        }
         let text = serde_json::to_vec(event).expect("a Value always serialises");
         self.matches(&text)
     }

@@ -20,8 +20,10 @@
 
 use smallvec::SmallVec;
 
-/// A value that satisfies condition number `slot` (at most [`MAX_SLOTS`]), or, if `absent`, a
-/// value of the field that `exists: false` condition `slot` wants absent.
+use crate::limits::MAX_FIELDS_PER_RULE;
+
+/// A value that satisfies condition number `slot`, or, if `absent`, a value of the field that
+/// `exists: false` condition `slot` wants absent.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Item {
     pub(crate) leaf: u32,
@@ -29,40 +31,64 @@ pub(crate) struct Item {
     pub(crate) absent: bool,
 }
 
-/// Conditions one mask can hold.
-pub(crate) const MAX_SLOTS: usize = 64;
+/// A set of a sub-rule's conditions: as many bits as a sub-rule may have fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Slots([u64; MAX_FIELDS_PER_RULE / 64]);
+
+impl Slots {
+    pub(crate) fn insert(&mut self, slot: u8) {
+        self.0[usize::from(slot / 64)] |= 1 << (slot % 64);
+    }
+
+    fn union(self, other: Slots) -> Slots {
+        Slots(std::array::from_fn(|i| self.0[i] | other.0[i]))
+    }
+
+    fn is_empty(self) -> bool {
+        self.0.iter().all(|&w| w == 0)
+    }
+
+    fn contains_all(self, other: Slots) -> bool {
+        (0..self.0.len()).all(|i| self.0[i] & other.0[i] == other.0[i])
+    }
+
+    /// Is some slot of `self` in `contradicted` and not in `satisfied`?
+    fn any_unmet(self, satisfied: Slots, contradicted: Slots) -> bool {
+        (0..self.0.len()).any(|i| self.0[i] & !satisfied.0[i] & contradicted.0[i] != 0)
+    }
+}
 
 /// Is there a consistent choice satisfying every condition in `required`, and every condition
 /// in `absence` either by a value or by its field having no value consistent with the choice?
 /// `membership` gives a leaf's `(array, index)` path. Sorts `items`.
 pub(crate) fn satisfiable<'a>(
     items: &mut [Item],
-    required: u64,
-    absence: u64,
+    required: Slots,
+    absence: Slots,
     membership: impl Fn(u32) -> &'a [(u32, u32)] + Copy,
 ) -> bool {
     items.sort_unstable_by(|a, b| membership(a.leaf).cmp(membership(b.leaf)));
-    let accepts = |&(satisfied, contradicted): &(u64, u64)| {
-        satisfied & required == required && absence & !satisfied & contradicted == 0
+    let accepts = |&(satisfied, contradicted): &(Slots, Slots)| {
+        satisfied.contains_all(required) && !absence.any_unmet(satisfied, contradicted)
     };
     family(items, 0, membership).0.iter().any(accepts)
 }
 
 /// The pairs (satisfied, contradicted) that no other pair beats.
 #[derive(Debug, Clone)]
-struct Family(SmallVec<[(u64, u64); 2]>);
+struct Family(SmallVec<[(Slots, Slots); 2]>);
 
 /// `a` is at least as good as `b`: it satisfies all `b` does and contradicts no more.
-fn beats(a: (u64, u64), b: (u64, u64)) -> bool {
-    a.0 & b.0 == b.0 && a.1 & b.1 == a.1
+fn beats(a: (Slots, Slots), b: (Slots, Slots)) -> bool {
+    a.0.contains_all(b.0) && b.1.contains_all(a.1)
 }
 
 impl Family {
-    fn of(pair: (u64, u64)) -> Family {
+    fn of(pair: (Slots, Slots)) -> Family {
         Family(SmallVec::from_elem(pair, 1))
     }
 
-    fn add(&mut self, pair: (u64, u64)) {
+    fn add(&mut self, pair: (Slots, Slots)) {
         if self.0.iter().any(|&p| beats(p, pair)) {
             return;
         }
@@ -75,7 +101,7 @@ impl Family {
         let mut out = Family(SmallVec::new());
         for &(s1, c1) in &self.0 {
             for &(s2, c2) in &other.0 {
-                out.add((s1 | s2, c1 | c2));
+                out.add((s1.union(s2), c1.union(c2)));
             }
         }
         out
@@ -91,13 +117,13 @@ fn family<'a>(
 ) -> Family {
     // Values at this element itself sort first (their membership is the shortest).
     let mut i = 0;
-    let (mut satisfied, mut contradicted) = (0u64, 0u64);
+    let (mut satisfied, mut contradicted) = (Slots::default(), Slots::default());
     while i < items.len() && membership(items[i].leaf).len() == depth {
         let item = items[i];
         if item.absent {
-            contradicted |= 1 << item.slot;
+            contradicted.insert(item.slot);
         } else {
-            satisfied |= 1 << item.slot;
+            satisfied.insert(item.slot);
         }
         i += 1;
     }
@@ -105,24 +131,24 @@ fn family<'a>(
     while i < items.len() {
         // One nested array: unused, or used through one element that satisfies something.
         let array = membership(items[i].leaf)[depth].0;
-        let mut unused = 0u64;
+        let mut unused = Slots::default();
         let mut used = Family(SmallVec::new());
         while i < items.len() && membership(items[i].leaf)[depth].0 == array {
             let step = membership(items[i].leaf)[depth];
             let start = i;
             while i < items.len() && membership(items[i].leaf)[depth] == step {
                 if items[i].absent {
-                    unused |= 1 << items[i].slot;
+                    unused.insert(items[i].slot);
                 }
                 i += 1;
             }
             for &pair in &family(&items[start..i], depth + 1, membership).0 {
-                if pair.0 != 0 {
+                if !pair.0.is_empty() {
                     used.add(pair);
                 }
             }
         }
-        used.add((0, unused));
+        used.add((Slots::default(), unused));
         result = result.product(&used);
     }
     result
@@ -143,7 +169,16 @@ mod tests {
             .iter()
             .map(|&(leaf, slot, absent)| Item { leaf, slot, absent })
             .collect();
-        satisfiable(&mut items, required, absence, |leaf| leaves[leaf as usize])
+        let slots = |mask: u64| {
+            let mut set = Slots::default();
+            (0..64)
+                .filter(|b| mask >> b & 1 == 1)
+                .for_each(|b| set.insert(b));
+            set
+        };
+        satisfiable(&mut items, slots(required), slots(absence), |leaf| {
+            leaves[leaf as usize]
+        })
     }
 
     #[test]

@@ -4,10 +4,11 @@
 //! satisfied by some value, and each `exists: false` condition by a value or by its field having
 //! no value at all. That is exact as long as no value the rules read sits inside an array of
 //! objects or arrays. When one does, array consistency may forbid combining values from
-//! different elements, so the sub-rules that counting nominates are re-checked by a search over
-//! the values they could use, as the reference interpreter defines it.
+//! different elements, so the sub-rules that counting nominates are re-checked over the values
+//! they could use, bottom-up over the tree of array elements (see `consistency`), with the
+//! reference interpreter's meaning.
 
-use super::consistency::{self, Item};
+use super::consistency::{self, Item, Slots};
 use super::values::ValueScratch;
 use super::{Automaton, SubRule};
 
@@ -54,12 +55,10 @@ pub(crate) struct EventState {
     /// The `(array, index)` path of the value being read; maintained by the event reader.
     pub(crate) membership: Vec<(u32, u32)>,
     pub(crate) arrays: u32,
-    // Buffers of the consistency search.
+    // Buffers of the consistency check.
     options: Vec<u32>,
     option_ends: Vec<usize>,
     items: Vec<Item>,
-    picked: Vec<(u32, u32)>,
-    deferred: Vec<u32>,
 }
 
 impl EventState {
@@ -223,7 +222,8 @@ impl EventState {
             })
     }
 
-    /// The reference interpreter's search, over the values this event's automaton run found.
+    /// The reference interpreter's answer for a sub-rule, from the values this event's automaton
+    /// run found: can each condition get a value (or, for `exists: false`, none) consistently?
     fn consistent_pick_exists(
         &mut self,
         automaton: &Automaton,
@@ -253,105 +253,39 @@ impl EventState {
             self.option_ends.push(self.options.len());
         }
         let conds = &sub_rule.conds;
-        if conds.len() <= consistency::MAX_SLOTS {
-            self.items.clear();
-            let (mut required, mut absence) = (0u64, 0u64);
-            let mut from = 0;
-            for (slot, (&to, &c)) in self.option_ends.iter().zip(conds.iter()).enumerate() {
-                let cond = automaton.conds[c as usize];
-                if cond.absence_ok {
-                    absence |= 1 << slot;
-                    // Every value of the field counts against its absence.
-                    self.items.extend(
-                        (0..self.leaves.len() as u32)
-                            .filter(|&leaf| self.leaves[leaf as usize].field == cond.field)
-                            .map(|leaf| Item {
-                                leaf,
-                                slot: slot as u8,
-                                absent: true,
-                            }),
-                    );
-                } else {
-                    required |= 1 << slot;
-                }
-                self.items
-                    .extend(self.options[from..to].iter().map(|&leaf| Item {
-                        leaf,
-                        slot: slot as u8,
-                        absent: false,
-                    }));
-                from = to;
+        self.items.clear();
+        let (mut required, mut absence) = (Slots::default(), Slots::default());
+        let mut from = 0;
+        for (slot, (&to, &c)) in self.option_ends.iter().zip(conds.iter()).enumerate() {
+            // At most MAX_FIELDS_PER_RULE (256) conditions: a slot number fits a byte.
+            let slot = slot as u8;
+            let cond = automaton.conds[c as usize];
+            if cond.absence_ok {
+                absence.insert(slot);
+                // Every value of the field counts against its absence.
+                self.items.extend(
+                    (0..self.leaves.len() as u32)
+                        .filter(|&leaf| self.leaves[leaf as usize].field == cond.field)
+                        .map(|leaf| Item {
+                            leaf,
+                            slot,
+                            absent: true,
+                        }),
+                );
+            } else {
+                required.insert(slot);
             }
-            let (leaves, arena) = (&self.leaves, &self.arena);
-            return consistency::satisfiable(&mut self.items, required, absence, |leaf| {
-                membership(leaves, arena, leaf)
-            });
+            self.items
+                .extend(self.options[from..to].iter().map(|&leaf| Item {
+                    leaf,
+                    slot,
+                    absent: false,
+                }));
+            from = to;
         }
-        // More conditions than a mask holds (up to 256 are allowed): a search.
-        self.picked.clear();
-        self.deferred.clear();
-        let search = Search {
-            automaton,
-            conds: &sub_rule.conds,
-            options: &self.options,
-            option_ends: &self.option_ends,
-            leaves: &self.leaves,
-            arena: &self.arena,
-        };
-        search.run(0, &mut self.picked, &mut self.deferred)
-    }
-}
-
-struct Search<'a> {
-    automaton: &'a Automaton,
-    conds: &'a [u32],
-    options: &'a [u32],
-    option_ends: &'a [usize],
-    leaves: &'a [Leaf],
-    arena: &'a [(u32, u32)],
-}
-
-impl Search<'_> {
-    fn membership(&self, leaf: u32) -> &[(u32, u32)] {
-        membership(self.leaves, self.arena, leaf)
-    }
-
-    /// Can conditions `i..` all hold together with the memberships in `picked`, the fields in
-    /// `deferred` ending up with no consistent value?
-    fn run(&self, i: usize, picked: &mut Vec<(u32, u32)>, deferred: &mut Vec<u32>) -> bool {
-        let Some(&cond) = self.conds.get(i) else {
-            return deferred.iter().all(|&field| self.absent(field, picked));
-        };
-        let from = if i == 0 { 0 } else { self.option_ends[i - 1] };
-        for &leaf in &self.options[from..self.option_ends[i]] {
-            let membership = self.membership(leaf);
-            if consistent(picked, membership) {
-                let len = picked.len();
-                for &m in membership {
-                    if !picked[..len].contains(&m) {
-                        picked.push(m);
-                    }
-                }
-                if self.run(i + 1, picked, deferred) {
-                    return true;
-                }
-                picked.truncate(len);
-            }
-        }
-        let cond = self.automaton.conds[cond as usize];
-        if cond.absence_ok {
-            deferred.push(cond.field);
-            if self.run(i + 1, picked, deferred) {
-                return true;
-            }
-            deferred.pop();
-        }
-        false
-    }
-
-    fn absent(&self, field: u32, picked: &[(u32, u32)]) -> bool {
-        !(0..self.leaves.len() as u32).any(|leaf| {
-            self.leaves[leaf as usize].field == field && consistent(picked, self.membership(leaf))
+        let (leaves, arena) = (&self.leaves, &self.arena);
+        consistency::satisfiable(&mut self.items, required, absence, |leaf| {
+            membership(leaves, arena, leaf)
         })
     }
 }
@@ -363,11 +297,6 @@ fn membership<'a>(leaves: &[Leaf], arena: &'a [(u32, u32)], leaf: u32) -> &'a [(
     }
     let leaf = leaves[leaf as usize];
     &arena[leaf.from as usize..leaf.to as usize]
-}
-
-fn consistent(a: &[(u32, u32)], b: &[(u32, u32)]) -> bool {
-    a.iter()
-        .all(|&(array, index)| b.iter().all(|&(other, i)| other != array || i == index))
 }
 
 fn grow(table: &mut Vec<u32>, len: usize) {

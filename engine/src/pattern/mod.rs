@@ -133,6 +133,11 @@ impl Pattern {
     /// A `Value` has already lost what its text said twice (duplicate keys) and numbers beyond
     /// binary64; use [`Pattern::parse`] on the original text where it matters.
     pub fn from_value(value: &serde_json::Value) -> Result<Pattern, PatternError> {
+        if crate::json::too_deep(value) {
+            return Err(PatternError::TooDeep {
+                max: crate::limits::MAX_DEPTH,
+            });
+        }
         parse::parse_pattern(value.to_string().as_bytes())
     }
 
