@@ -80,6 +80,18 @@ impl ByteTrie {
         }
     }
 
+    /// How many outputs the node for `key` holds (0 when there is no such node).
+    pub(crate) fn outputs_at(&self, key: impl IntoIterator<Item = u8>) -> usize {
+        let mut at = ROOT;
+        for byte in key {
+            match self.child(at, byte) {
+                Some(next) => at = next,
+                None => return 0,
+            }
+        }
+        self.nodes[at].outputs.len()
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         let root = &self.nodes[ROOT];
         root.children.is_empty() && root.outputs.is_empty()

@@ -294,7 +294,13 @@ impl FieldMachine {
         };
         let (first, last) = (&pieces[0], &pieces[pieces.len() - 1]);
         let anchor = Out::Wildcard(id);
-        if !first.is_empty() {
+        // With literals at both ends, hang it where fewer wildcards already wait: rules like
+        // `user-*-<n>` share their start, and would all be tried on every `user-` value.
+        let at_start = !first.is_empty()
+            && (last.is_empty()
+                || self.prefixes.outputs_at(first.bytes())
+                    <= self.suffixes.outputs_at(last.bytes().rev()));
+        if at_start {
             self.prefixes.insert(first.bytes(), anchor);
         } else if !last.is_empty() {
             self.suffixes.insert(last.bytes().rev(), anchor);
