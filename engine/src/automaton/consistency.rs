@@ -31,44 +31,68 @@ pub(crate) struct Item {
     pub(crate) absent: bool,
 }
 
-/// A set of a sub-rule's conditions: as many bits as a sub-rule may have fields.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct Slots([u64; MAX_FIELDS_PER_RULE / 64]);
+/// A set of a sub-rule's conditions. `u64` serves sub-rules of up to 64 conditions (nearly all);
+/// [`Wide`] holds as many as a sub-rule may have.
+pub(crate) trait Mask: Copy + Default + PartialEq {
+    fn insert(&mut self, slot: u8);
+    fn union(self, other: Self) -> Self;
+    fn is_empty(self) -> bool;
+    fn contains_all(self, other: Self) -> bool;
+    /// Is some member of `self` in `contradicted` and not in `satisfied`?
+    fn any_unmet(self, satisfied: Self, contradicted: Self) -> bool;
+}
 
-impl Slots {
-    pub(crate) fn insert(&mut self, slot: u8) {
+impl Mask for u64 {
+    fn insert(&mut self, slot: u8) {
+        *self |= 1 << slot;
+    }
+    fn union(self, other: u64) -> u64 {
+        self | other
+    }
+    fn is_empty(self) -> bool {
+        self == 0
+    }
+    fn contains_all(self, other: u64) -> bool {
+        self & other == other
+    }
+    fn any_unmet(self, satisfied: u64, contradicted: u64) -> bool {
+        self & !satisfied & contradicted != 0
+    }
+}
+
+/// As many condition bits as a sub-rule may have fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Wide([u64; MAX_FIELDS_PER_RULE / 64]);
+
+impl Mask for Wide {
+    fn insert(&mut self, slot: u8) {
         self.0[usize::from(slot / 64)] |= 1 << (slot % 64);
     }
-
-    fn union(self, other: Slots) -> Slots {
-        Slots(std::array::from_fn(|i| self.0[i] | other.0[i]))
+    fn union(self, other: Wide) -> Wide {
+        Wide(std::array::from_fn(|i| self.0[i] | other.0[i]))
     }
-
     fn is_empty(self) -> bool {
         self.0.iter().all(|&w| w == 0)
     }
-
-    fn contains_all(self, other: Slots) -> bool {
-        (0..self.0.len()).all(|i| self.0[i] & other.0[i] == other.0[i])
+    fn contains_all(self, other: Wide) -> bool {
+        (0..self.0.len()).all(|i| self.0[i].contains_all(other.0[i]))
     }
-
-    /// Is some slot of `self` in `contradicted` and not in `satisfied`?
-    fn any_unmet(self, satisfied: Slots, contradicted: Slots) -> bool {
-        (0..self.0.len()).any(|i| self.0[i] & !satisfied.0[i] & contradicted.0[i] != 0)
+    fn any_unmet(self, satisfied: Wide, contradicted: Wide) -> bool {
+        (0..self.0.len()).any(|i| self.0[i].any_unmet(satisfied.0[i], contradicted.0[i]))
     }
 }
 
 /// Is there a consistent choice satisfying every condition in `required`, and every condition
 /// in `absence` either by a value or by its field having no value consistent with the choice?
 /// `membership` gives a leaf's `(array, index)` path. Sorts `items`.
-pub(crate) fn satisfiable<'a>(
+pub(crate) fn satisfiable<'a, M: Mask>(
     items: &mut [Item],
-    required: Slots,
-    absence: Slots,
+    required: M,
+    absence: M,
     membership: impl Fn(u32) -> &'a [(u32, u32)] + Copy,
 ) -> bool {
     items.sort_unstable_by(|a, b| membership(a.leaf).cmp(membership(b.leaf)));
-    let accepts = |&(satisfied, contradicted): &(Slots, Slots)| {
+    let accepts = |&(satisfied, contradicted): &(M, M)| {
         satisfied.contains_all(required) && !absence.any_unmet(satisfied, contradicted)
     };
     family(items, 0, membership).0.iter().any(accepts)
@@ -76,19 +100,19 @@ pub(crate) fn satisfiable<'a>(
 
 /// The pairs (satisfied, contradicted) that no other pair beats.
 #[derive(Debug, Clone)]
-struct Family(SmallVec<[(Slots, Slots); 2]>);
+struct Family<M>(SmallVec<[(M, M); 2]>);
 
 /// `a` is at least as good as `b`: it satisfies all `b` does and contradicts no more.
-fn beats(a: (Slots, Slots), b: (Slots, Slots)) -> bool {
+fn beats<M: Mask>(a: (M, M), b: (M, M)) -> bool {
     a.0.contains_all(b.0) && b.1.contains_all(a.1)
 }
 
-impl Family {
-    fn of(pair: (Slots, Slots)) -> Family {
+impl<M: Mask> Family<M> {
+    fn of(pair: (M, M)) -> Family<M> {
         Family(SmallVec::from_elem(pair, 1))
     }
 
-    fn add(&mut self, pair: (Slots, Slots)) {
+    fn add(&mut self, pair: (M, M)) {
         if self.0.iter().any(|&p| beats(p, pair)) {
             return;
         }
@@ -97,7 +121,7 @@ impl Family {
     }
 
     /// Every combination of a pair of `self` with a pair of `other`.
-    fn product(&self, other: &Family) -> Family {
+    fn product(&self, other: &Family<M>) -> Family<M> {
         let mut out = Family(SmallVec::new());
         for &(s1, c1) in &self.0 {
             for &(s2, c2) in &other.0 {
@@ -110,14 +134,14 @@ impl Family {
 
 /// The family achievable with `items`, which all share their first `depth` membership steps and
 /// are sorted by membership.
-fn family<'a>(
+fn family<'a, M: Mask>(
     items: &[Item],
     depth: usize,
     membership: impl Fn(u32) -> &'a [(u32, u32)] + Copy,
-) -> Family {
+) -> Family<M> {
     // Values at this element itself sort first (their membership is the shortest).
     let mut i = 0;
-    let (mut satisfied, mut contradicted) = (Slots::default(), Slots::default());
+    let (mut satisfied, mut contradicted) = (M::default(), M::default());
     while i < items.len() && membership(items[i].leaf).len() == depth {
         let item = items[i];
         if item.absent {
@@ -131,7 +155,7 @@ fn family<'a>(
     while i < items.len() {
         // One nested array: unused, or used through one element that satisfies something.
         let array = membership(items[i].leaf)[depth].0;
-        let mut unused = Slots::default();
+        let mut unused = M::default();
         let mut used = Family(SmallVec::new());
         while i < items.len() && membership(items[i].leaf)[depth].0 == array {
             let step = membership(items[i].leaf)[depth];
@@ -142,13 +166,13 @@ fn family<'a>(
                 }
                 i += 1;
             }
-            for &pair in &family(&items[start..i], depth + 1, membership).0 {
+            for &pair in &family::<M>(&items[start..i], depth + 1, membership).0 {
                 if !pair.0.is_empty() {
                     used.add(pair);
                 }
             }
         }
-        used.add((Slots::default(), unused));
+        used.add((M::default(), unused));
         result = result.product(&used);
     }
     result
@@ -169,16 +193,21 @@ mod tests {
             .iter()
             .map(|&(leaf, slot, absent)| Item { leaf, slot, absent })
             .collect();
-        let slots = |mask: u64| {
-            let mut set = Slots::default();
+        let wide = |mask: u64| {
+            let mut set = Wide::default();
             (0..64)
                 .filter(|b| mask >> b & 1 == 1)
                 .for_each(|b| set.insert(b));
             set
         };
-        satisfiable(&mut items, slots(required), slots(absence), |leaf| {
+        let narrow = satisfiable(&mut items.clone(), required, absence, |leaf| {
             leaves[leaf as usize]
-        })
+        });
+        let wide = satisfiable(&mut items, wide(required), wide(absence), |leaf| {
+            leaves[leaf as usize]
+        });
+        assert_eq!(narrow, wide, "the two mask widths disagree");
+        narrow
     }
 
     #[test]

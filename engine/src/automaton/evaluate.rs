@@ -8,7 +8,7 @@
 //! they could use, bottom-up over the tree of array elements (see `consistency`), with the
 //! reference interpreter's meaning.
 
-use super::consistency::{self, Item, Slots};
+use super::consistency::{self, Item, Mask, Wide};
 use super::values::ValueScratch;
 use super::{Automaton, SubRule};
 
@@ -252,9 +252,19 @@ impl EventState {
                 .extend(self.hits[from..to].iter().map(|&(_, leaf)| leaf));
             self.option_ends.push(self.options.len());
         }
+        if sub_rule.conds.len() <= 64 {
+            self.decide::<u64>(automaton, sub_rule)
+        } else {
+            self.decide::<Wide>(automaton, sub_rule)
+        }
+    }
+
+    /// Gather each condition's values (and, for `exists: false`, every value of its field) and
+    /// decide with masks of type `M`.
+    fn decide<M: Mask>(&mut self, automaton: &Automaton, sub_rule: &SubRule) -> bool {
         let conds = &sub_rule.conds;
         self.items.clear();
-        let (mut required, mut absence) = (Slots::default(), Slots::default());
+        let (mut required, mut absence) = (M::default(), M::default());
         let mut from = 0;
         for (slot, (&to, &c)) in self.option_ends.iter().zip(conds.iter()).enumerate() {
             // At most MAX_FIELDS_PER_RULE (256) conditions: a slot number fits a byte.
