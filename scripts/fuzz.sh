@@ -7,7 +7,7 @@
 # nightly-only flags cargo-fuzz passes, builds the targets with AddressSanitizer (falling back to
 # no sanitizer, libFuzzer's coverage only, if that build fails; FUZZ_SANITIZER=none|address forces
 # one), fills fuzz/corpus/<target>/ (git-ignored) with seeds — corpus/*.jsonl patterns and events,
-# the first 200 lines of examples/events.jsonl, fuzz/seeds/<target>/ and fuzz/regressions/<target>/
+# the first 200 lines of examples/events.jsonl, the first 100 citylots2 benchmark events, fuzz/seeds/<target>/ and fuzz/regressions/<target>/
 # — and runs each target. Prints per target the executions and whether it failed; a failing input
 # (crash, timeout, out-of-memory) is copied to fuzz/regressions/<target>/. Exits 1 if any target
 # failed. Logs: fuzz/logs/<target>.log.
@@ -52,6 +52,14 @@ echo "   sanitizer: $sanitizer; build took $((SECONDS - build_started)) s"
 
 echo "== seeds"
 cargo run -q --locked --manifest-path fuzz/Cargo.toml --example seeds -- fuzz/corpus 200 || exit 2
+# The first 100 events of the citylots2 benchmark workload, one seed file each.
+bench_events=$(mktemp)
+if cargo run -q --release --locked -p evmatch-bench -- generate --events 100 --out "$bench_events" >/dev/null 2>&1; then
+    mkdir -p fuzz/corpus/match_event
+    split -l 1 -d -a 3 "$bench_events" fuzz/corpus/match_event/citylots-
+    echo "match_event: 100 citylots2 benchmark events"
+fi
+rm -f "$bench_events"
 for target in "${targets[@]}"; do
     mkdir -p "fuzz/corpus/$target"
     for dir in "fuzz/seeds/$target" "fuzz/regressions/$target"; do
