@@ -115,8 +115,6 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The pattern's shape, for compiling it into a byte automaton.
-// Not every accessor has a caller yet; they are what a compiler of the pattern needs.
-#[allow(dead_code)]
 impl Wildcard {
     /// The literal pieces between unescaped stars, escapes resolved: one more than there are
     /// stars. The first is empty exactly when the pattern starts with a star, the last when it
@@ -126,16 +124,19 @@ impl Wildcard {
     }
 
     /// How many unescaped stars the pattern holds.
+    #[cfg(test)]
     pub(crate) fn star_count(&self) -> usize {
         self.pieces.len() - 1
     }
 
     /// Does the pattern begin with an unescaped star?
+    #[cfg(test)]
     pub(crate) fn starts_with_star(&self) -> bool {
         self.star_count() > 0 && self.pieces[0].is_empty()
     }
 
     /// Does the pattern end with an unescaped star?
+    #[cfg(test)]
     pub(crate) fn ends_with_star(&self) -> bool {
         self.star_count() > 0 && self.pieces.last().is_some_and(String::is_empty)
     }
