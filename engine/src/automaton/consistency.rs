@@ -14,9 +14,10 @@
 //! an absent field inside stays consistent with the choice) or used through exactly one of its
 //! elements that satisfies something (values in the other elements are excluded). More
 //! satisfied and fewer contradicted is better, so only the pairs no other pair beats are kept;
-//! they stay few in practice. After one sort of the values by membership, the work is linear in
-//! the number of values, where a search over combinations can be quadratic or worse on events
-//! with long arrays.
+//! they stay few in practice. Leaf ids are handed out in document order, so after one sort of
+//! the values by leaf id the values of every array, and of every element, lie side by side; the
+//! work is then linear in the number of values, where a search over combinations can be
+//! quadratic or worse on events with long arrays.
 
 use smallvec::SmallVec;
 
@@ -84,14 +85,18 @@ impl Mask for Wide {
 
 /// Is there a consistent choice satisfying every condition in `required`, and every condition
 /// in `absence` either by a value or by its field having no value consistent with the choice?
-/// `membership` gives a leaf's `(array, index)` path. Sorts `items`.
+/// `membership` gives a leaf's `(array, index)` path; leaf ids must follow document order (the
+/// leaves inside one array element have consecutive ids), and a leaf without membership may
+/// have any id. Sorts `items`.
 pub(crate) fn satisfiable<'a, M: Mask>(
     items: &mut [Item],
     required: M,
     absence: M,
     membership: impl Fn(u32) -> &'a [(u32, u32)] + Copy,
 ) -> bool {
-    items.sort_unstable_by(|a, b| membership(a.leaf).cmp(membership(b.leaf)));
+    // A plain integer key: comparing memberships would cost a slice comparison (two lookups)
+    // per step of the sort.
+    items.sort_unstable_by_key(|item| item.leaf);
     let accepts = |&(satisfied, contradicted): &(M, M)| {
         satisfied.contains_all(required) && !absence.any_unmet(satisfied, contradicted)
     };
@@ -133,34 +138,47 @@ impl<M: Mask> Family<M> {
 }
 
 /// The family achievable with `items`, which all share their first `depth` membership steps and
-/// are sorted by membership.
+/// are in document order: the values of each nested array, and of each of its elements, lie
+/// side by side, except for values at this element itself, which may come anywhere (a scalar
+/// of a nested array is at the element that holds the array: it is tied to no array element).
 fn family<'a, M: Mask>(
     items: &[Item],
     depth: usize,
     membership: impl Fn(u32) -> &'a [(u32, u32)] + Copy,
 ) -> Family<M> {
-    // Values at this element itself sort first (their membership is the shortest).
-    let mut i = 0;
+    // The next step of the item at `i`: `None` for a value at this element itself.
+    let step_at = |i: usize| membership(items[i].leaf).get(depth).copied();
+    // The values at this element itself.
     let (mut satisfied, mut contradicted) = (M::default(), M::default());
-    while i < items.len() && membership(items[i].leaf).len() == depth {
-        let item = items[i];
+    let mut at_element = |item: Item| {
         if item.absent {
             contradicted.insert(item.slot);
         } else {
             satisfied.insert(item.slot);
         }
-        i += 1;
-    }
-    let mut result = Family::of((satisfied, contradicted));
+    };
+    let mut result = Family::of((M::default(), M::default()));
+    let mut i = 0;
     while i < items.len() {
+        let Some((array, _)) = step_at(i) else {
+            at_element(items[i]);
+            i += 1;
+            continue;
+        };
         // One nested array: unused, or used through one element that satisfies something.
-        let array = membership(items[i].leaf)[depth].0;
         let mut unused = M::default();
         let mut used = Family(SmallVec::new());
-        while i < items.len() && membership(items[i].leaf)[depth].0 == array {
-            let step = membership(items[i].leaf)[depth];
+        while i < items.len() {
+            let Some(step) = step_at(i) else {
+                at_element(items[i]);
+                i += 1;
+                continue;
+            };
+            if step.0 != array {
+                break;
+            }
             let start = i;
-            while i < items.len() && membership(items[i].leaf)[depth] == step {
+            while i < items.len() && step_at(i) == Some(step) {
                 if items[i].absent {
                     unused.insert(items[i].slot);
                 }
@@ -175,7 +193,7 @@ fn family<'a, M: Mask>(
         used.add((M::default(), unused));
         result = result.product(&used);
     }
-    result
+    result.product(&Family::of((satisfied, contradicted)))
 }
 
 #[cfg(test)]
@@ -219,6 +237,22 @@ mod tests {
             leaves,
             &[(0, 0, false), (1, 1, false), (2, 0, false)],
             0b11,
+            0
+        ));
+        // A scalar of array 0 (leaf 1) between its elements 0 and 2 is tied to no element: it
+        // does not split the array, so x in element 0 and y in element 2 still do not combine.
+        let leaves: &[&[(u32, u32)]] = &[&[(0, 0)], &[], &[(0, 2)]];
+        assert!(!check(leaves, &[(0, 0, false), (2, 1, false)], 0b11, 0));
+        assert!(!check(
+            leaves,
+            &[(0, 0, false), (1, 1, true), (2, 1, true), (2, 1, false)],
+            0b01,
+            0b10
+        ));
+        assert!(check(
+            leaves,
+            &[(0, 0, false), (1, 2, false), (2, 1, false)],
+            0b101,
             0
         ));
     }

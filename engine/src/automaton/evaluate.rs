@@ -16,6 +16,9 @@ use super::{Automaton, SubRule};
 /// [`EventState::hits`], only marked.
 pub(crate) const UNTIED: u32 = u32::MAX;
 
+/// The end of a condition's chain of hits.
+const NO_HIT: u32 = u32::MAX;
+
 /// One value read from the event: its field and its array membership, `(array, index)` pairs
 /// stored in [`EventState::arena`].
 #[derive(Debug, Clone, Copy)]
@@ -45,10 +48,13 @@ pub(crate) struct EventState {
     matched: Vec<u32>,
     ordered: Vec<(u64, u32)>,
     leaves: Vec<Leaf>,
-    /// Conditions satisfied by values inside arrays of containers, with the leaf.
+    /// Values inside arrays of containers that satisfied a condition: `(leaf, previous)`, where
+    /// `previous` is the index of the condition's hit before this one ([`NO_HIT`] for its
+    /// first). Each condition's hits form a chain from [`EventState::last_hit`], so the
+    /// consistency check finds them without sorting or searching.
     hits: Vec<(u32, u32)>,
-    /// `hits` is sorted (done once per event, when the first consistency check needs it).
-    hits_sorted: bool,
+    /// Per condition: (epoch, index in `hits` of its latest hit in that epoch).
+    last_hit: Vec<(u32, u32)>,
     arena: Vec<(u32, u32)>,
     /// Some value read lies inside an array of objects or arrays.
     tied: bool,
@@ -66,6 +72,9 @@ impl EventState {
         let (conds, sub_rules, fields, rules) = automaton.bounds();
         grow(&mut self.cond_mark, conds);
         grow(&mut self.untied_mark, conds);
+        if self.last_hit.len() < conds {
+            self.last_hit.resize(conds, (0, NO_HIT));
+        }
         grow(&mut self.sub_rule_mark, sub_rules);
         grow(&mut self.sub_rule_count, sub_rules);
         grow(&mut self.field_mark, fields);
@@ -84,13 +93,13 @@ impl EventState {
                 table.iter_mut().for_each(|m| *m = 0);
             }
             self.untied_values.iter_mut().for_each(|m| *m = (0, 0));
+            self.last_hit.iter_mut().for_each(|m| *m = (0, NO_HIT));
             self.epoch = 0;
         }
         self.epoch += 1;
         self.candidates.clear();
         self.leaves.clear();
         self.hits.clear();
-        self.hits_sorted = false;
         self.arena.clear();
         self.membership.clear();
         self.arrays = 0;
@@ -132,7 +141,10 @@ impl EventState {
         if leaf == UNTIED {
             self.untied_mark[cond as usize] = self.epoch;
         } else {
-            self.hits.push((cond, leaf));
+            let last = &mut self.last_hit[cond as usize];
+            let previous = if last.0 == self.epoch { last.1 } else { NO_HIT };
+            *last = (self.epoch, self.hits.len() as u32);
+            self.hits.push((leaf, previous));
         }
         let mark = &mut self.cond_mark[cond as usize];
         if *mark == self.epoch {
@@ -230,10 +242,6 @@ impl EventState {
         values: &ValueScratch,
         sub_rule: &SubRule,
     ) -> bool {
-        if !self.hits_sorted {
-            self.hits.sort_unstable();
-            self.hits_sorted = true;
-        }
         self.options.clear();
         self.option_ends.clear();
         for &c in sub_rule.conds.iter() {
@@ -246,10 +254,14 @@ impl EventState {
             if untied {
                 self.options.push(UNTIED);
             }
-            let from = self.hits.partition_point(|&(hit, _)| hit < c);
-            let to = self.hits.partition_point(|&(hit, _)| hit <= c);
-            self.options
-                .extend(self.hits[from..to].iter().map(|&(_, leaf)| leaf));
+            let (epoch, mut at) = self.last_hit[c as usize];
+            if epoch == self.epoch {
+                while at != NO_HIT {
+                    let (leaf, previous) = self.hits[at as usize];
+                    self.options.push(leaf);
+                    at = previous;
+                }
+            }
             self.option_ends.push(self.options.len());
         }
         if sub_rule.conds.len() <= 64 {
