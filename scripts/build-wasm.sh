@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds the WebAssembly npm package `evmatch` into wasm/pkg/: web/ (ES module for browsers and
-# bundlers, `--target web`) and node/ (CommonJS for Node.js, `--target nodejs`), each with its
-# .d.ts, under one package.json whose `exports` picks the right one.
+# bundlers, `--target web`) and node/ (an ES module for Node.js that loads its .wasm
+# synchronously, `--target experimental-nodejs-module`), each with its .d.ts, under one
+# package.json whose `exports` picks the right one. Both are ES modules because the crate ships
+# a JS snippet (wasm/src/event_input.js) that wasm-bindgen copies as it is; Node >= 20.19 also
+# `require`s them.
 #
 # Needs a rustup toolchain and Node.js (only to write package.json). On first use it adds the
 # wasm32-unknown-unknown target and installs wasm-bindgen-cli at exactly the version wasm/Cargo.toml
@@ -32,10 +35,12 @@ if [[ $(wasm-bindgen --version 2>/dev/null) != "wasm-bindgen $version" ]]; then
         cargo install --force wasm-bindgen-cli --version "$version"
 fi
 
-echo "== cargo build (wasm32-unknown-unknown, size-optimised)"
+echo "== cargo build (wasm32-unknown-unknown, simd128, size-optimised)"
 # A profile of its own, so native `release` builds are neither changed nor rebuilt: panic=abort,
-# optimised for size, whole-program LTO, no debug info.
+# optimised for size, whole-program LTO, no debug info. simd128 (in every browser since 2021 and
+# Node since 16.4) lets the event reader take 16 bytes at a time, as SSE2 does natively.
 cargo build --locked -p evmatch-wasm --target wasm32-unknown-unknown --profile wasm-release \
+    --config 'target.wasm32-unknown-unknown.rustflags=["-C", "target-feature=+simd128"]' \
     --config 'profile.wasm-release.inherits="release"' \
     --config 'profile.wasm-release.opt-level="z"' \
     --config 'profile.wasm-release.lto="fat"' \
@@ -50,9 +55,8 @@ module="$target_dir/wasm32-unknown-unknown/wasm-release/evmatch_wasm.wasm"
 echo "== wasm-bindgen $version"
 rm -rf wasm/pkg
 wasm-bindgen --remove-name-section --remove-producers-section --target web --out-dir wasm/pkg/web --out-name evmatch "$module"
-wasm-bindgen --remove-name-section --remove-producers-section --target nodejs --out-dir wasm/pkg/node --out-name evmatch "$module"
+wasm-bindgen --remove-name-section --remove-producers-section --target experimental-nodejs-module --out-dir wasm/pkg/node --out-name evmatch "$module"
 
-# wasm-bindgen writes node/ as CommonJS; the package root is ESM (web/).
 node - <<'EOF'
 const fs = require("node:fs");
 const { packages } = JSON.parse(
@@ -66,8 +70,8 @@ const pkg = {
   description: "Match JSON events against AWS EventBridge event patterns (WebAssembly build of the evmatch Rust library).",
   license: crate.license,
   type: "module",
-  // Node gets the CommonJS build, which loads its .wasm synchronously; everything else (browsers,
-  // bundlers, Deno) the ES module, which needs `await init()` (or `initSync`) first.
+  // Node gets the build that loads its .wasm synchronously on import; everything else (browsers,
+  // bundlers, Deno) the one that needs `await init()` (or `initSync`) first.
   exports: {
     ".": { node: entry("node"), default: entry("web") },
     "./web": entry("web"),
@@ -80,11 +84,13 @@ const pkg = {
   types: "./node/evmatch.d.ts",
   files: ["web/", "node/", "README.md"],
   sideEffects: ["./node/evmatch.js", "./web/evmatch.js"],
-  engines: { node: ">=20" },
+  engines: { node: ">=20.19" },
 };
 fs.writeFileSync("wasm/pkg/package.json", JSON.stringify(pkg, null, 2) + "\n");
-fs.writeFileSync("wasm/pkg/node/package.json", JSON.stringify({ type: "commonjs" }, null, 2) + "\n");
-for (const dir of ["web", "node"]) fs.rmSync(`wasm/pkg/${dir}/.gitignore`, { force: true });
+for (const dir of ["web", "node"]) {
+  fs.rmSync(`wasm/pkg/${dir}/.gitignore`, { force: true });
+  fs.rmSync(`wasm/pkg/${dir}/package.json`, { force: true });
+}
 fs.copyFileSync("wasm/README.md", "wasm/pkg/README.md");
 EOF
 

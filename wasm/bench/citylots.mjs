@@ -14,7 +14,6 @@
 // does both.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,9 +31,8 @@ const { values: args } = parseArgs({
 });
 const passes = Math.max(1, Number(args.passes));
 
-// The Node build (CommonJS, synchronous .wasm load), as the package's `exports` give it to Node.
-const require = createRequire(import.meta.url);
-const { Matcher } = require(join(repo, "wasm/pkg/node/evmatch.js"));
+// The Node build (synchronous .wasm load), as the package's `exports` give it to Node.
+const { Matcher } = await import(new URL("../pkg/node/evmatch.js", import.meta.url));
 
 const cargo = (...cargoArgs) =>
   execFileSync("cargo", ["run", "--release", "--locked", "--quiet", "-p", "evmatch-bench", "--", ...cargoArgs], {

@@ -19,6 +19,7 @@
 //! the boundary; should a bug panic anyway, the panic hook reports it
 //! through `console.error` before the module traps.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use wasm_bindgen::prelude::*;
@@ -49,9 +50,59 @@ extern "C" {
     #[wasm_bindgen(typescript_type = "string | object")]
     pub type JsonInput;
 
+    /// An event: JSON text as a string or as UTF-8 bytes, or a value to `JSON.stringify`.
+    #[wasm_bindgen(typescript_type = "string | Uint8Array | object")]
+    pub type EventInput;
+
     /// What `validate` returns: `null`, or why the pattern is refused.
     #[wasm_bindgen(typescript_type = "string | null")]
     pub type Reason;
+}
+
+#[wasm_bindgen(module = "/src/event_input.js")]
+extern "C" {
+    fn write_event(input: &JsValue, memory: &JsValue, ptr: u32, capacity: u32) -> f64;
+    fn is_bytes(input: &JsValue) -> bool;
+    fn utf8_length(text: &JsValue) -> f64;
+}
+
+thread_local! {
+    /// The module's `WebAssembly.Memory`, fetched once.
+    static MEMORY: JsValue = wasm_bindgen::memory();
+}
+
+/// Events above this size get a buffer of their own, so one huge event does not pin its memory.
+const KEPT_EVENT_BUFFER: usize = 1 << 20;
+
+/// Copies a string event (as UTF-8) or a byte event (as it is) into `buffer`, growing it as
+/// needed, and returns its length. Refuses events over the engine's size limit before copying
+/// them.
+fn copy_event(input: &JsValue, buffer: &mut Vec<u8>) -> Result<usize, Refusal> {
+    let max = evmatch::limits::MAX_EVENT_BYTES;
+    loop {
+        let capacity = u32::try_from(buffer.len()).unwrap_or(u32::MAX);
+        let written =
+            MEMORY.with(|memory| write_event(input, memory, buffer.as_mut_ptr() as u32, capacity));
+        if written >= 0.0 {
+            return Ok(written as usize);
+        }
+        let needed = -written as usize;
+        // A string needs at most 3 bytes per UTF-16 unit and at least 1.
+        let (at_least, at_most) = if input.is_string() {
+            (needed / 3, needed)
+        } else {
+            (needed, needed)
+        };
+        if at_least > max {
+            let len = if input.is_string() {
+                utf8_length(input) as usize
+            } else {
+                needed
+            };
+            return Err(evmatch::EventError::TooLarge { len, max }.into());
+        }
+        buffer.resize(at_most, 0);
+    }
 }
 
 /// Installs the panic hook, once, from every entry point that can reach the engine: a panic (a
@@ -111,12 +162,16 @@ fn json_text(input: &JsValue, what: &str) -> Result<String, JsValue> {
     if let Some(text) = input.as_string() {
         return Ok(text);
     }
-    json_stringify(input)?.as_string().ok_or_else(|| {
-        TypeErrorObject::new(&format!(
-            "{what} must be a JSON string or a value JSON.stringify can serialise"
-        ))
-        .into()
-    })
+    json_stringify(input)?
+        .as_string()
+        .ok_or_else(|| not_serialisable(what))
+}
+
+fn not_serialisable(what: &str) -> JsValue {
+    TypeErrorObject::new(&format!(
+        "{what} must be JSON text or a value JSON.stringify can serialise"
+    ))
+    .into()
 }
 
 // The engine calls, free of JS types so that they are unit-tested natively.
@@ -125,8 +180,8 @@ fn add_text(matcher: &mut evmatch::Matcher, name: &str, pattern: &str) -> Result
     Ok(matcher.add_rule(name, pattern)?)
 }
 
-fn match_text(matcher: &evmatch::Matcher, event: &str) -> Result<Vec<String>, Refusal> {
-    let names = matcher.matches(event.as_bytes())?;
+fn match_text(matcher: &evmatch::Matcher, event: &[u8]) -> Result<Vec<String>, Refusal> {
+    let names = matcher.matches(event)?;
     Ok(names.into_iter().map(str::to_owned).collect())
 }
 
@@ -143,6 +198,8 @@ fn validate_text(pattern: &str) -> Option<String> {
 #[derive(Debug, Default)]
 pub struct Matcher {
     inner: evmatch::Matcher,
+    /// Where events are copied for the engine; kept between calls.
+    event_buffer: RefCell<Vec<u8>>,
 }
 
 #[wasm_bindgen]
@@ -172,15 +229,31 @@ impl Matcher {
         self.inner.delete_rule(name)
     }
 
-    /// The names of the rules `event` (JSON text, or an object to serialise) matches, each once,
-    /// in the order the names were first added.
+    /// The names of the rules `event` matches, each once, in the order the names were first
+    /// added. `event` is JSON text (a string, or its UTF-8 bytes as a `Uint8Array`, the fastest
+    /// forms), or an object to serialise.
     ///
-    /// @throws {Error} `name` "EventError" when the event is not a JSON object (malformed,
-    /// another JSON type, too deep or too large); a `TypeError` when `event` cannot be
+    /// @throws {Error} `name` "EventError" when the event is not a JSON object (malformed, not
+    /// UTF-8, another JSON type, too deep or too large); a `TypeError` when `event` cannot be
     /// serialised.
-    pub fn matches(&self, event: &JsonInput) -> Result<Vec<String>, JsValue> {
-        let text = json_text(event, "event")?;
-        Ok(match_text(&self.inner, &text)?)
+    pub fn matches(&self, event: &EventInput) -> Result<Vec<String>, JsValue> {
+        let serialised;
+        let input: &JsValue = if event.is_string() || is_bytes(event) {
+            event
+        } else {
+            serialised = json_stringify(event)?;
+            if !serialised.is_string() {
+                return Err(not_serialisable("event"));
+            }
+            &serialised
+        };
+        let mut buffer = self.event_buffer.borrow_mut();
+        let len = copy_event(input, &mut buffer)?;
+        let names = match_text(&self.inner, &buffer[..len]);
+        if buffer.len() > KEPT_EVENT_BUFFER {
+            *buffer = Vec::new();
+        }
+        Ok(names?)
     }
 
     /// The number of rule names.
@@ -235,14 +308,14 @@ mod tests {
         add_text(&mut matcher, "é", r#"{"a": ["x"]}"#).unwrap();
         add_text(&mut matcher, "b", r#"{"b": [{"exists": true}]}"#).unwrap();
         assert_eq!(
-            match_text(&matcher, r#"{"a": "x", "b": 1}"#).unwrap(),
+            match_text(&matcher, br#"{"a": "x", "b": 1}"#).unwrap(),
             ["é", "b"]
         );
         assert_eq!(
-            match_text(&matcher, r#"{"a": "y"}"#).unwrap(),
+            match_text(&matcher, br#"{"a": "y"}"#).unwrap(),
             [] as [&str; 0]
         );
-        assert_eq!(match_text(&matcher, "[]").unwrap_err().name, "EventError");
-        assert_eq!(match_text(&matcher, "{").unwrap_err().name, "EventError");
+        assert_eq!(match_text(&matcher, b"[]").unwrap_err().name, "EventError");
+        assert_eq!(match_text(&matcher, b"{").unwrap_err().name, "EventError");
     }
 }

@@ -162,6 +162,48 @@ for (const [label, { Matcher }] of Object.entries(builds)) {
       assert.deepEqual(byObject.matches(events[0]), ["p0", "p1", "p3"]);
     });
 
+    test("an event may be UTF-8 bytes: a Uint8Array or a Buffer", () => {
+      const m = new Matcher();
+      m.addRule("zurich", { city: ["Zürich"] });
+      m.addRule("any-city", { city: [{ exists: true }] });
+      const text = '{"city": "Zürich"}';
+      const bytes = new TextEncoder().encode(text);
+      assert.deepEqual(m.matches(bytes), ["zurich", "any-city"]);
+      assert.deepEqual(m.matches(Buffer.from(text)), ["zurich", "any-city"]);
+      // A view into a larger buffer: only its own bytes are the event.
+      const padded = new Uint8Array(bytes.length + 8).fill(0x20);
+      padded.set(bytes, 4);
+      assert.deepEqual(m.matches(padded.subarray(4, 4 + bytes.length)), ["zurich", "any-city"]);
+      throwsNamed(() => m.matches(new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d])), "EventError", /^invalid JSON/);
+      throwsNamed(() => m.matches(new Uint8Array(0)), "EventError", /^invalid JSON/);
+    });
+
+    test("events of every size and script reach the engine whole", () => {
+      const m = new Matcher();
+      m.addRule("tail", { tail: ["end"] });
+      // Growing sizes, ASCII then 2-, 3- and 4-byte UTF-8: each overflows the buffer the last
+      // one left, and the rule's field comes last so a truncated copy would not match.
+      for (const filler of ["a", "é", "€", "😀"]) {
+        for (const size of [10, 1000, 100_000, 1_500_000]) {
+          const event = `{"pad": "${filler.repeat(size)}", "tail": "end"}`;
+          assert.deepEqual(m.matches(event), ["tail"], `${size} × ${filler}`);
+          assert.deepEqual(m.matches('{"tail": "end"}'), ["tail"]);
+        }
+      }
+    });
+
+    test("an event over the size limit is refused with its UTF-8 length", () => {
+      const m = new Matcher();
+      m.addRule("r", { a: [{ exists: true }] });
+      const limit = 16 * 1024 * 1024;
+      const ascii = `{"a": "${"x".repeat(limit)}"}`;
+      throwsNamed(() => m.matches(ascii), "EventError", `event is too large: ${limit + 9} bytes, at most ${limit} are allowed`);
+      const wide = `{"a": "${"€".repeat(limit / 2)}"}`;
+      throwsNamed(() => m.matches(wide), "EventError", `event is too large: ${(limit / 2) * 3 + 9} bytes, at most ${limit} are allowed`);
+      throwsNamed(() => m.matches(new Uint8Array(limit + 1)), "EventError", `event is too large: ${limit + 1} bytes, at most ${limit} are allowed`);
+      assert.deepEqual(m.matches({ a: 1 }), ["r"]);
+    });
+
     test("JSON text keeps what objects cannot: number spellings, 1e400, duplicate keys", () => {
       const m = new Matcher();
       m.addRule("three-hundred", '{"n": [3.0e2]}');

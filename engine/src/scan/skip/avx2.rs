@@ -1,0 +1,226 @@
+//! The x86_64 structural container skipper: 64 bytes at a time with AVX2 and PCLMULQDQ,
+//! detected at run time. A simdjson-style kernel: bitmasks of quotes, backslashes and brackets;
+//! escapes by the odd-backslash-run trick; strings by a carry-less-multiply prefix XOR; depth by
+//! popcounts, walking bits only when the container may close or get too deep in the block.
+
+use super::{error, ScanError, END_OF_INPUT, UNTERMINATED_STRING};
+use std::arch::x86_64::{
+    __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256,
+    _mm256_set1_epi8, _mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_set1_epi8, _mm_set_epi64x,
+};
+use std::sync::atomic::{AtomicU8, Ordering};
+
+const ODD_BITS: u64 = 0xAAAA_AAAA_AAAA_AAAA;
+
+/// simdjson's escape scanner. `backslash` flags the backslashes of a 64-byte block; `carry` is 1
+/// when the previous block's last byte was an escaping backslash. Returns the bytes that are
+/// escaped (preceded by an odd run of backslashes) and updates the carry.
+#[inline(always)]
+pub(super) fn escaped_bytes(backslash: u64, carry: &mut u64) -> u64 {
+    if backslash == 0 {
+        return std::mem::take(carry);
+    }
+    // Backslashes that start an escape unless escaped themselves: the first of the block is
+    // escaped if the carry says so.
+    let potential_escape = backslash & !*carry;
+    // Subtracting each run's start from (run shifted left | odd bits) carries through runs that
+    // start on an even bit; xor-ing the odd bits back leaves, for every run, alternating escape
+    // bits and, after an odd-length run, the escaped byte.
+    let maybe_escaped = potential_escape << 1;
+    let escape_and_terminal_code =
+        (maybe_escaped | ODD_BITS).wrapping_sub(potential_escape) ^ ODD_BITS;
+    let escaped = escape_and_terminal_code ^ (backslash | *carry);
+    let escape = escape_and_terminal_code & backslash;
+    *carry = escape >> 63;
+    escaped
+}
+
+/// State of the block-at-a-time container skipper between 64-byte blocks.
+struct BlockState {
+    /// Open containers, the skipped one included.
+    nest: usize,
+    /// All ones when the previous block ended inside a string.
+    in_string: u64,
+    /// 1 when the previous block ended with an escaping backslash.
+    escape_carry: u64,
+}
+
+impl BlockState {
+    /// The quotes of a block that delimit strings (not escaped), and the escaped bytes.
+    #[inline(always)]
+    fn real_quotes(&mut self, quote: u64, backslash: u64) -> (u64, u64) {
+        let escaped = escaped_bytes(backslash, &mut self.escape_carry);
+        (quote & !escaped, escaped)
+    }
+
+    /// Follows the brackets of a block. `quotes_prefix_xor` has bit i set when an odd number of
+    /// the block's real quotes are at or before byte i. Returns the index in the block just past
+    /// the container's closing bracket, if it is in this block.
+    #[inline(always)]
+    fn brackets(
+        &mut self,
+        quotes_prefix_xor: u64,
+        escaped: u64,
+        open: u64,
+        close: u64,
+        room: usize,
+    ) -> Result<Option<usize>, ScanError> {
+        // Bit i set: byte i is inside a string (opening quote included, closing one not).
+        let in_string = quotes_prefix_xor ^ self.in_string;
+        self.in_string = ((in_string as i64) >> 63) as u64;
+        let live = !(in_string | escaped);
+        let open = open & live;
+        let close = close & live;
+        let opens = open.count_ones() as usize;
+        let closes = close.count_ones() as usize;
+        if closes < self.nest && self.nest + opens <= room {
+            // Neither closing nor too deep anywhere in this block.
+            self.nest = self.nest + opens - closes;
+            return Ok(None);
+        }
+        let mut brackets = open | close;
+        while brackets != 0 {
+            let bit = brackets & brackets.wrapping_neg();
+            if open & bit != 0 {
+                self.nest += 1;
+                if self.nest > room {
+                    return Err(ScanError::TooDeep);
+                }
+            } else {
+                self.nest -= 1;
+                if self.nest == 0 {
+                    return Ok(Some(bit.trailing_zeros() as usize + 1));
+                }
+            }
+            brackets ^= bit;
+        }
+        Ok(None)
+    }
+
+    /// The error for input that ends before the container does.
+    fn end_of_input(&self, len: usize) -> ScanError {
+        if self.in_string != 0 {
+            error(len, UNTERMINATED_STRING)
+        } else {
+            error(len, END_OF_INPUT)
+        }
+    }
+}
+
+/// 0: not probed yet, 1: no AVX2 + PCLMULQDQ, 2: available.
+static AVAILABLE: AtomicU8 = AtomicU8::new(0);
+
+#[inline]
+fn available() -> bool {
+    match AVAILABLE.load(Ordering::Relaxed) {
+        2 => true,
+        1 => false,
+        _ => {
+            let yes =
+                std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("pclmulqdq");
+            AVAILABLE.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
+            yes
+        }
+    }
+}
+
+/// The AVX2 container skipper, or `None` when the CPU lacks AVX2 or PCLMULQDQ.
+#[inline]
+pub(super) fn skip_container(
+    bytes: &[u8],
+    start: usize,
+    room: usize,
+) -> Option<Result<usize, ScanError>> {
+    if !available() {
+        return None;
+    }
+    // SAFETY: the CPU supports AVX2 and PCLMULQDQ (checked just above), the only
+    // requirement of calling a function compiled with those features.
+    Some(unsafe { skip_container_avx2(bytes, start, room) })
+}
+
+/// Bitmasks of one 64-byte block (bit i is byte i): quotes, backslashes, `{[`, `}]`.
+#[target_feature(enable = "avx2")]
+#[inline]
+fn classify(block: &[u8; 64]) -> (u64, u64, u64, u64) {
+    // SAFETY: both 32-byte unaligned loads are inside `block` (offsets 0 and 32 of 64).
+    let (lo, hi) = unsafe {
+        (
+            _mm256_loadu_si256(block.as_ptr().cast::<__m256i>()),
+            _mm256_loadu_si256(block.as_ptr().add(32).cast::<__m256i>()),
+        )
+    };
+    let mask = |lo: __m256i, hi: __m256i| {
+        let lo = _mm256_movemask_epi8(lo) as u32 as u64;
+        let hi = _mm256_movemask_epi8(hi) as u32 as u64;
+        lo | (hi << 32)
+    };
+    let quote = _mm256_set1_epi8(b'"' as i8);
+    let backslash = _mm256_set1_epi8(b'\\' as i8);
+    // `[` / `{` and `]` / `}` differ only in bit 0x20, and no other byte folds onto them.
+    let fold = _mm256_set1_epi8(0x20);
+    let open = _mm256_set1_epi8(b'{' as i8);
+    let close = _mm256_set1_epi8(b'}' as i8);
+    let (lo_folded, hi_folded) = (_mm256_or_si256(lo, fold), _mm256_or_si256(hi, fold));
+    (
+        mask(_mm256_cmpeq_epi8(lo, quote), _mm256_cmpeq_epi8(hi, quote)),
+        mask(
+            _mm256_cmpeq_epi8(lo, backslash),
+            _mm256_cmpeq_epi8(hi, backslash),
+        ),
+        mask(
+            _mm256_cmpeq_epi8(lo_folded, open),
+            _mm256_cmpeq_epi8(hi_folded, open),
+        ),
+        mask(
+            _mm256_cmpeq_epi8(lo_folded, close),
+            _mm256_cmpeq_epi8(hi_folded, close),
+        ),
+    )
+}
+
+/// Bit i of the result is the XOR of bits 0..=i of `x`: a carry-less multiply by all ones.
+#[target_feature(enable = "pclmulqdq")]
+#[inline]
+fn prefix_xor(x: u64) -> u64 {
+    let product = _mm_clmulepi64_si128(_mm_set_epi64x(0, x as i64), _mm_set1_epi8(-1), 0);
+    _mm_cvtsi128_si64(product) as u64
+}
+
+#[target_feature(enable = "avx2,pclmulqdq")]
+fn skip_container_avx2(bytes: &[u8], start: usize, room: usize) -> Result<usize, ScanError> {
+    let mut state = BlockState {
+        nest: 1,
+        in_string: 0,
+        escape_carry: 0,
+    };
+    let mut i = start;
+    let mut padded: [u8; 64];
+    loop {
+        let block: &[u8; 64] = match bytes.get(i..i + 64) {
+            Some(chunk) => match chunk.try_into() {
+                Ok(block) => block,
+                Err(_) => break,
+            },
+            None => {
+                // The last, partial block: zero padding holds no quote, backslash or bracket.
+                let rest = bytes.get(i..).unwrap_or_default();
+                if rest.is_empty() {
+                    break;
+                }
+                let n = rest.len().min(64);
+                padded = [0u8; 64];
+                padded[..n].copy_from_slice(&rest[..n]);
+                &padded
+            }
+        };
+        let (quote, backslash, open, close) = classify(block);
+        let (quotes, escaped) = state.real_quotes(quote, backslash);
+        let in_string = prefix_xor(quotes);
+        if let Some(end) = state.brackets(in_string, escaped, open, close, room)? {
+            return Ok(i + end);
+        }
+        i += 64;
+    }
+    Err(state.end_of_input(bytes.len()))
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The engine's own tests compiled to WebAssembly with simd128, run by Node's WASI: the unit
+# tests (the 16-byte vector paths of the event reader against the portable ones, among them)
+# and the corpus, differential, property, rule-change, reason and allocation tests, so the
+# wasm32 code paths are held to the reference interpreter just as the native ones are. The
+# tests that need threads (concurrency, deep nesting on big stacks) are native only.
+#
+# Needs a rustup toolchain (adds the wasm32-wasip1 target once) and Node.js >= 20. Extra
+# arguments go to `cargo test`. Ends with "wasi tests: N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+start=$SECONDS
+
+if command -v rustup >/dev/null; then
+    rustup target add wasm32-wasip1 >/dev/null 2>&1 || rustup target add wasm32-wasip1
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+echo "== cargo test (wasm32-wasip1, simd128, under Node's WASI)"
+CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $PWD/wasm/test-support/wasi-run.mjs" \
+    cargo test --locked -p evmatch --target wasm32-wasip1 \
+    --config 'target.wasm32-wasip1.rustflags=["-C", "target-feature=+simd128"]' \
+    --lib --test corpus --test differential --test properties --test rule_changes \
+    --test reasons --test allocation "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+passed=$(grep -oE '^test result: [A-Za-z]+\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')
+failed=$(grep -oE '; [0-9]+ failed' "$log" | awk '{s += $2} END {print s + 0}')
+echo
+echo "wasi tests: $passed passed, $failed failed; $((SECONDS - start)) s"
+exit "$status"
