@@ -5,11 +5,13 @@
 
 const encoder = new TextEncoder();
 
-// A view of all of linear memory, renewed when memory grows (growing detaches the old buffer).
+// A view of all of linear memory. Growing memory detaches the old buffer, whose views then have
+// length 0, so a view too short for the write is renewed (without reading `memory.buffer`, a
+// getter, on every call).
 let memoryView = new Uint8Array(0);
 
-function viewOf(memory) {
-  if (memoryView.buffer !== memory.buffer) memoryView = new Uint8Array(memory.buffer);
+function viewOf(memory, end) {
+  if (memoryView.length < end) memoryView = new Uint8Array(memory.buffer);
   return memoryView;
 }
 
@@ -21,11 +23,11 @@ function viewOf(memory) {
 export function write_event(input, memory, ptr, capacity) {
   if (typeof input === "string") {
     if (input.length > capacity) return -3 * input.length;
-    const { read, written } = encoder.encodeInto(input, viewOf(memory).subarray(ptr, ptr + capacity));
+    const { read, written } = encoder.encodeInto(input, viewOf(memory, ptr + capacity).subarray(ptr, ptr + capacity));
     return read === input.length ? written : -3 * input.length;
   }
   if (input.length > capacity) return -input.length;
-  viewOf(memory).set(input, ptr);
+  viewOf(memory, ptr + input.length).set(input, ptr);
   return input.length;
 }
 

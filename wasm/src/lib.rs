@@ -20,6 +20,8 @@
 //! through `console.error` before the module traps.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use wasm_bindgen::prelude::*;
@@ -180,9 +182,14 @@ fn add_text(matcher: &mut evmatch::Matcher, name: &str, pattern: &str) -> Result
     Ok(matcher.add_rule(name, pattern)?)
 }
 
-fn match_text(matcher: &evmatch::Matcher, event: &[u8]) -> Result<Vec<String>, Refusal> {
-    let names = matcher.matches(event)?;
-    Ok(names.into_iter().map(str::to_owned).collect())
+fn match_text<'m>(
+    matcher: &'m evmatch::Matcher,
+    event: &[u8],
+    scratch: &mut evmatch::Scratch,
+) -> Result<Vec<&'m str>, Refusal> {
+    let mut names = Vec::new();
+    matcher.matches_with(event, scratch, &mut names)?;
+    Ok(names)
 }
 
 fn validate_text(pattern: &str) -> Option<String> {
@@ -198,8 +205,13 @@ fn validate_text(pattern: &str) -> Option<String> {
 #[derive(Debug, Default)]
 pub struct Matcher {
     inner: evmatch::Matcher,
+    /// Each rule name as a JS string, made once when the name is added: answers hand out these
+    /// instead of decoding UTF-8 for every match.
+    /// (Names are not attacker-chosen here, so aHash's fixed default keys on wasm are fine.)
+    js_names: HashMap<Box<str>, JsValue, BuildHasherDefault<ahash::AHasher>>,
     /// Where events are copied for the engine; kept between calls.
     event_buffer: RefCell<Vec<u8>>,
+    scratch: RefCell<evmatch::Scratch>,
 }
 
 #[wasm_bindgen]
@@ -220,12 +232,17 @@ impl Matcher {
     #[wasm_bindgen(js_name = addRule)]
     pub fn add_rule(&mut self, name: &str, pattern: &JsonInput) -> Result<(), JsValue> {
         let text = json_text(pattern, "pattern")?;
-        Ok(add_text(&mut self.inner, name, &text)?)
+        add_text(&mut self.inner, name, &text)?;
+        if !self.js_names.contains_key(name) {
+            self.js_names.insert(name.into(), JsValue::from_str(name));
+        }
+        Ok(())
     }
 
     /// Removes every pattern under `name`; returns whether there was one.
     #[wasm_bindgen(js_name = deleteRule)]
     pub fn delete_rule(&mut self, name: &str) -> bool {
+        self.js_names.remove(name);
         self.inner.delete_rule(name)
     }
 
@@ -236,7 +253,8 @@ impl Matcher {
     /// @throws {Error} `name` "EventError" when the event is not a JSON object (malformed, not
     /// UTF-8, another JSON type, too deep or too large); a `TypeError` when `event` cannot be
     /// serialised.
-    pub fn matches(&self, event: &EventInput) -> Result<Vec<String>, JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "string[]")]
+    pub fn matches(&self, event: &EventInput) -> Result<Vec<JsValue>, JsValue> {
         let serialised;
         let input: &JsValue = if event.is_string() || is_bytes(event) {
             event
@@ -249,11 +267,14 @@ impl Matcher {
         };
         let mut buffer = self.event_buffer.borrow_mut();
         let len = copy_event(input, &mut buffer)?;
-        let names = match_text(&self.inner, &buffer[..len]);
+        let names = match_text(&self.inner, &buffer[..len], &mut self.scratch.borrow_mut());
         if buffer.len() > KEPT_EVENT_BUFFER {
             *buffer = Vec::new();
         }
-        Ok(names?)
+        Ok(names?
+            .into_iter()
+            .map(|name| self.js_names[name].clone())
+            .collect())
     }
 
     /// The number of rule names.
@@ -305,17 +326,24 @@ mod tests {
     #[test]
     fn events_match_or_are_refused() {
         let mut matcher = evmatch::Matcher::new();
+        let mut scratch = evmatch::Scratch::default();
         add_text(&mut matcher, "é", r#"{"a": ["x"]}"#).unwrap();
         add_text(&mut matcher, "b", r#"{"b": [{"exists": true}]}"#).unwrap();
         assert_eq!(
-            match_text(&matcher, br#"{"a": "x", "b": 1}"#).unwrap(),
+            match_text(&matcher, br#"{"a": "x", "b": 1}"#, &mut scratch).unwrap(),
             ["é", "b"]
         );
         assert_eq!(
-            match_text(&matcher, br#"{"a": "y"}"#).unwrap(),
+            match_text(&matcher, br#"{"a": "y"}"#, &mut scratch).unwrap(),
             [] as [&str; 0]
         );
-        assert_eq!(match_text(&matcher, b"[]").unwrap_err().name, "EventError");
-        assert_eq!(match_text(&matcher, b"{").unwrap_err().name, "EventError");
+        assert_eq!(
+            match_text(&matcher, b"[]", &mut scratch).unwrap_err().name,
+            "EventError"
+        );
+        assert_eq!(
+            match_text(&matcher, b"{", &mut scratch).unwrap_err().name,
+            "EventError"
+        );
     }
 }

@@ -58,7 +58,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl Children {
-    #[inline]
+    #[inline(always)]
     fn get(&self, segment: &[u8]) -> Option<u32> {
         match self {
             Children::Few(list) => list

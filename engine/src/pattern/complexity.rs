@@ -28,6 +28,7 @@
 
 use std::collections::{BinaryHeap, HashSet};
 
+use super::cased::has_case_variants;
 use super::wildcard::Wildcard;
 use crate::error::PatternError;
 
@@ -165,13 +166,6 @@ fn tokens(wildcard: &Wildcard, quoting: Quoting) -> Vec<Token> {
         tokens.push(QUOTE);
     }
     tokens
-}
-
-/// Whether event-ruler's case folding (`EqualsIgnoreCaseParser`, which works on UTF-16 units)
-/// gives the character distinct lower and upper case forms.
-fn has_case_variants(c: char) -> bool {
-    // A character beyond the BMP reaches Java as two surrogates, which have no case.
-    u16::try_from(u32::from(c)).is_ok() && !c.to_lowercase().eq(c.to_uppercase())
 }
 
 /// A state of the model automaton: a prefix of one or more values' token strings.

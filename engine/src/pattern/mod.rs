@@ -4,6 +4,7 @@
 //! (one per combination of `$or` branches), each a set of field conditions that must all hold;
 //! a field condition is a list of value matchers of which one must hold.
 
+mod cased;
 pub(crate) mod cidr;
 mod complexity;
 mod parse;

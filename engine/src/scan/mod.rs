@@ -122,7 +122,9 @@ impl Reader<'_, '_> {
         Ok(())
     }
 
-    #[inline]
+    // `inline(always)` and `matches!` rather than `==` on `Option`s: size-optimised (WASM) builds
+    // would otherwise call out for each byte looked at.
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
@@ -150,17 +152,17 @@ impl Reader<'_, '_> {
             return Ok(Flow::Stop);
         }
         self.skip_ws();
-        if self.peek() == Some(b'}') {
+        if matches!(self.peek(), Some(b'}')) {
             self.pos += 1;
             return Ok(Flow::Continue);
         }
         loop {
-            if self.peek() != Some(b'"') {
+            if !matches!(self.peek(), Some(b'"')) {
                 return Err(syntax(self.pos, "expected a string key"));
             }
             let child = self.key(node)?;
             self.skip_ws();
-            if self.peek() != Some(b':') {
+            if !matches!(self.peek(), Some(b':')) {
                 return Err(syntax(self.pos, "expected ':' after a key"));
             }
             self.pos += 1;
@@ -198,7 +200,7 @@ impl Reader<'_, '_> {
     /// Skip the value at `pos`, with a short cut for the commonest unneeded value, a string.
     #[inline]
     fn skip(&mut self, depth: usize) -> Result<()> {
-        self.pos = if self.peek() == Some(b'"') {
+        self.pos = if matches!(self.peek(), Some(b'"')) {
             scan_string(self.bytes, self.pos + 1, self.mode)?.0 + 1
         } else {
             skip_value(self.bytes, self.pos, depth, self.mode)?
@@ -263,7 +265,7 @@ impl Reader<'_, '_> {
         let array = self.state.arrays;
         self.state.arrays += 1;
         self.skip_ws();
-        if self.peek() == Some(b']') {
+        if matches!(self.peek(), Some(b']')) {
             self.pos += 1;
             return Ok(());
         }
