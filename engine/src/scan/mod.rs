@@ -10,6 +10,7 @@
 //! every key that leads to a needed field has been seen along the chain of objects from the root
 //! (with no array on the way, where more elements could follow).
 
+mod number;
 mod skip;
 
 use crate::automaton::evaluate::{EventState, UNTIED};
@@ -318,7 +319,7 @@ impl Reader<'_, '_> {
                 let end = scan_number(bytes, start, SkipMode::Full)?;
                 self.pos = end;
                 let text = ascii_str(&bytes[start..end]).ok_or(syntax(start, "invalid number"))?;
-                let value = text.parse::<f64>().ok().filter(|v| v.is_finite());
+                let value = number::number_value(bytes, start, end, text);
                 Value::Number { text, value }
             }
             _ => {
