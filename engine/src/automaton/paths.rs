@@ -155,13 +155,23 @@ impl PathTrie {
         if node.first_bytes[usize::from(first >> 6)] & (1 << (first & 63)) == 0 {
             return None;
         }
-        self.step_children(&node.children, key)
+        // The commonest case, a key that is a child's whole segment among a few children, is
+        // decided here: a call would cost more than the comparisons.
+        if let Children::Few(list) = &node.children {
+            if let Some(&(_, id)) = list.iter().find(|(segment, _)| same(segment, key)) {
+                return Some((id, true));
+            }
+        }
+        self.step_slow(&node.children, key)
     }
 
+    /// [`PathTrie::step`] past the bit test and, for a few children, past the direct match.
     #[inline(never)]
-    fn step_children(&self, children: &Children, key: &[u8]) -> Option<(u32, bool)> {
-        if let Some(id) = children.get(key) {
-            return Some((id, true));
+    fn step_slow(&self, children: &Children, key: &[u8]) -> Option<(u32, bool)> {
+        if let Children::Many(map) = children {
+            if let Some(&id) = map.get(key) {
+                return Some((id, true));
+            }
         }
         // A dotted key: find the child whose segment starts it, then walk the rest.
         let (mut at, mut rest) = children.split_first_segment(key)?;
