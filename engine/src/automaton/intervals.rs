@@ -205,7 +205,20 @@ struct Level<K> {
     dead_count: usize,
     dead_ranges: Vec<u64>,
     dead_outs: Vec<u64>,
+    /// Per region, the outputs of every node on its leaf-to-root path, in lookup order:
+    /// `flat_outs[flat_offsets[r]..flat_offsets[r + 1]]`. A lookup then hands out one slice
+    /// instead of walking the tree. Kept only for small levels (see [`FLAT_MAX_REGIONS`]) and
+    /// while nothing in the level is dead; both empty otherwise.
+    flat_offsets: Vec<u32>,
+    flat_outs: Vec<Out>,
 }
+
+/// Levels of at most this many regions keep their regions' outputs flattened, if those number
+/// at most [`FLAT_GROWTH`] times the tree's (plus the regions; a range adds at most one output
+/// per path). Small levels are the ones a few rules on a field make, where walking the tree
+/// costs most relative to the matches; big levels would pay memory for little.
+const FLAT_MAX_REGIONS: usize = 128;
+const FLAT_GROWTH: usize = 2;
 
 impl<K: Ord + Copy> Level<K> {
     fn build(mut ranges: Vec<Range<K>>) -> Self {
@@ -230,6 +243,8 @@ impl<K: Ord + Copy> Level<K> {
             dead_count: 0,
             dead_ranges: Vec::new(),
             dead_outs: Vec::new(),
+            flat_offsets: Vec::new(),
+            flat_outs: Vec::new(),
         };
 
         let spans: Vec<(usize, usize)> = level.ranges.iter().map(|r| level.span(r)).collect();
@@ -252,7 +267,43 @@ impl<K: Ord + Copy> Level<K> {
         }
         level.offsets = offsets;
         level.outs = outs;
+        level.flatten();
         level
+    }
+
+    /// Fills `flat_offsets` and `flat_outs` if they stay small.
+    fn flatten(&mut self) {
+        let leaves = self.leaves();
+        if leaves > FLAT_MAX_REGIONS {
+            return;
+        }
+        let path_len = |region: usize| {
+            let mut node = leaves + region;
+            let mut len = 0;
+            while node > 0 {
+                len += (self.offsets[node + 1] - self.offsets[node]) as usize;
+                node /= 2;
+            }
+            len
+        };
+        let total: usize = (0..leaves).map(path_len).sum();
+        if total > FLAT_GROWTH * self.outs.len() + leaves {
+            return;
+        }
+        let mut flat_offsets = Vec::with_capacity(leaves + 1);
+        let mut flat_outs = Vec::with_capacity(total);
+        flat_offsets.push(0);
+        for region in 0..leaves {
+            let mut node = leaves + region;
+            while node > 0 {
+                let (from, to) = (self.offsets[node] as usize, self.offsets[node + 1] as usize);
+                flat_outs.extend_from_slice(&self.outs[from..to]);
+                node /= 2;
+            }
+            flat_offsets.push(flat_outs.len() as u32);
+        }
+        self.flat_offsets = flat_offsets;
+        self.flat_outs = flat_outs;
     }
 
     fn leaves(&self) -> usize {
@@ -292,6 +343,9 @@ impl<K: Ord + Copy> Level<K> {
     /// Removes live range `id`.
     fn kill(&mut self, id: usize) {
         if self.dead_count == 0 {
+            // Lookups walk the tree from now on, skipping dead items.
+            self.flat_offsets = Vec::new();
+            self.flat_outs = Vec::new();
             self.dead_ranges = vec![0; self.ranges.len().div_ceil(64)];
             self.dead_outs = vec![0; self.outs.len().div_ceil(64)];
         }
@@ -334,6 +388,12 @@ impl<K: Ord + Copy> Level<K> {
         } else {
             2 * i
         };
+        if let Some(&[from, to]) = self.flat_offsets.get(region..region + 2) {
+            if from != to {
+                visit(&self.flat_outs[from as usize..to as usize]);
+            }
+            return;
+        }
         let mut node = self.leaves() + region;
         while node > 0 {
             let (from, to) = (self.offsets[node] as usize, self.offsets[node + 1] as usize);
