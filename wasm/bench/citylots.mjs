@@ -2,14 +2,14 @@
 // the same run: events/s per rule category for both, and their ratio.
 //
 //   node wasm/bench/citylots.mjs [--events N] [--passes P] [--categories A,B] [--events-file FILE]
-//                                [--json OUT]
+//                                [--validation full|structural] [--json OUT]
 //
 // Generates N citylots2 events (default 20000) with `evmatch-bench generate` into a temporary file
 // (or uses --events-file), loads each category's rules from benches/rules/*.json into a WASM
-// `Matcher` (default, Full validation), runs one warm-up pass (counting matches) and P timed passes
+// `Matcher` (Full validation unless --validation structural), runs one warm-up pass (counting matches) and P timed passes
 // (default 5) of `matcher.matches(line)` over the events as JSON text, and takes the median rate.
 // Then runs the native runner on the same file: `evmatch-bench citylots --events-file FILE
-// --no-baselines --quiet --validation full --json OUT`, and checks both found the same number of
+// --no-baselines --quiet --validation V --json OUT`, and checks both found the same number of
 // matches per category. Needs wasm/pkg/ (scripts/build-wasm.sh) and cargo; scripts/bench-wasm.sh
 // does both.
 import { execFileSync } from "node:child_process";
@@ -27,9 +27,11 @@ const { values: args } = parseArgs({
     categories: { type: "string" },
     "events-file": { type: "string" },
     json: { type: "string" },
+    validation: { type: "string", default: "full" },
   },
 });
 const passes = Math.max(1, Number(args.passes));
+if (!["full", "structural"].includes(args.validation)) throw new Error("--validation is full or structural");
 
 // The Node build (synchronous .wasm load), as the package's `exports` give it to Node.
 const { Matcher } = await import(new URL("../pkg/node/evmatch.js", import.meta.url));
@@ -65,7 +67,7 @@ try {
   const wasm = new Map();
   for (const { name, path } of categories) {
     const rules = Object.entries(JSON.parse(readFileSync(path, "utf8")));
-    const matcher = new Matcher();
+    const matcher = new Matcher({ validation: args.validation });
     const t0 = process.hrtime.bigint();
     for (const [rule, pattern] of rules) matcher.addRule(rule, JSON.stringify(pattern));
     const compileSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -95,9 +97,9 @@ try {
     console.error(`   ${name}: ${Math.round(median).toLocaleString("en-US")} events/s`);
   }
 
-  console.error("== native (evmatch-bench citylots --validation full)");
+  console.error(`== native (evmatch-bench citylots --validation ${args.validation})`);
   const nativeJson = join(work, "native.json");
-  cargo("citylots", "--events-file", eventsFile, "--no-baselines", "--quiet", "--validation", "full",
+  cargo("citylots", "--events-file", eventsFile, "--no-baselines", "--quiet", "--validation", args.validation,
     "--passes", String(passes), "--json", nativeJson,
     ...(args.categories ? ["--categories", args.categories] : []));
   const native = new Map(JSON.parse(readFileSync(nativeJson, "utf8")).categories.map((c) => [c.name, c]));
@@ -122,14 +124,14 @@ try {
   const widths = header.map((_, i) => Math.max(...table.map((row) => row[i].length)));
   const line = (row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ");
   console.log(`citylots2: ${lines.length} events (${(bytes / 1e6).toFixed(1)} MB), median of ${passes} passes, `
-    + "Full validation, string input");
+    + `${args.validation} validation, string input`);
   console.log(line(table[0]));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const row of table.slice(1)) console.log(line(row));
   console.log(`geometric mean native/wasm: ${geo.toFixed(2)}×; worst ${Math.max(...rows.map((r) => r.ratio)).toFixed(2)}× `
     + `(goal: within 2×)`);
   if (args.json) {
-    writeFileSync(args.json, JSON.stringify({ events: lines.length, bytes, passes, node: process.version, rows,
+    writeFileSync(args.json, JSON.stringify({ events: lines.length, bytes, passes, validation: args.validation, node: process.version, rows,
       geometricMeanRatio: geo }, null, 2) + "\n");
     console.error(`wrote ${args.json}`);
   }

@@ -56,10 +56,30 @@ extern "C" {
     #[wasm_bindgen(typescript_type = "string | Uint8Array | object")]
     pub type EventInput;
 
+    /// `new Matcher(options)`'s options.
+    #[wasm_bindgen(typescript_type = "MatcherOptions")]
+    pub type MatcherOptions;
+    #[wasm_bindgen(method, getter, structural)]
+    fn validation(this: &MatcherOptions) -> JsValue;
+
     /// What `validate` returns: `null`, or why the pattern is refused.
     #[wasm_bindgen(typescript_type = "string | null")]
     pub type Reason;
 }
+
+#[wasm_bindgen(typescript_custom_section)]
+const MATCHER_OPTIONS: &str = r#"
+/** Options of `new Matcher(options)`. */
+export interface MatcherOptions {
+  /**
+   * How much of each event is checked. `"full"` (the default): every byte, as `JSON.parse`
+   * would, so malformed events are refused. `"structural"`: only what the rules read; the rest
+   * is delimited, reading stops once nothing needed can follow, and repeated keys are assumed
+   * absent. Faster, for events from a source you trust to send well-formed JSON.
+   */
+  validation?: "full" | "structural";
+}
+"#;
 
 #[wasm_bindgen(module = "/src/event_input.js")]
 extern "C" {
@@ -217,10 +237,29 @@ pub struct Matcher {
 #[wasm_bindgen]
 impl Matcher {
     /// An empty rule set.
+    ///
+    /// @throws {TypeError} when `options.validation` is neither "full" nor "structural".
     #[wasm_bindgen(constructor)]
-    pub fn new() -> Matcher {
+    pub fn new(options: Option<MatcherOptions>) -> Result<Matcher, JsValue> {
         install_panic_hook();
-        Matcher::default()
+        let validation = match options.map(|o| o.validation()) {
+            None => evmatch::Validation::Full,
+            Some(v) if v.is_undefined() => evmatch::Validation::Full,
+            Some(v) => match v.as_string().as_deref() {
+                Some("full") => evmatch::Validation::Full,
+                Some("structural") => evmatch::Validation::Structural,
+                _ => {
+                    return Err(TypeErrorObject::new(
+                        "options.validation must be \"full\" or \"structural\"",
+                    )
+                    .into())
+                }
+            },
+        };
+        Ok(Matcher {
+            inner: evmatch::Matcher::builder().validation(validation).build(),
+            ..Matcher::default()
+        })
     }
 
     /// Adds `pattern` (JSON text, or an object to serialise) under `name`; a name may carry

@@ -162,6 +162,48 @@ for (const [label, { Matcher }] of Object.entries(builds)) {
       assert.deepEqual(byObject.matches(events[0]), ["p0", "p1", "p3"]);
     });
 
+    test("structural validation: the same answers on well-formed events, less checking", () => {
+      const patterns = {
+        stopped: { source: ["aws.ec2"], detail: { state: [{ "anything-but": "running" }] } },
+        big: { detail: { size: [{ numeric: [">", 1000] }] } },
+        untagged: { detail: { tags: [{ exists: false }] } },
+      };
+      const full = new Matcher();
+      const structural = new Matcher({ validation: "structural" });
+      for (const [name, pattern] of Object.entries(patterns)) {
+        full.addRule(name, pattern);
+        structural.addRule(name, pattern);
+      }
+      const events = [
+        { source: "aws.ec2", detail: { state: "stopped", size: 5000, tags: [] } },
+        { detail: { size: 10, other: { deep: [1, 2, { x: "y" }] } }, source: "aws.s3" },
+        { source: "aws.ec2", detail: [{ state: "running" }, { state: "pending", size: 2000 }] },
+      ];
+      for (const event of events) {
+        assert.deepEqual(structural.matches(event), full.matches(event));
+        assert.deepEqual(structural.matches(new TextEncoder().encode(JSON.stringify(event))), full.matches(event));
+      }
+      // What no rule reads, structural mode only delimits: a bad literal inside a skipped
+      // object or a raw tab inside a skipped string is not noticed, where full validation
+      // refuses the event.
+      const only = new Matcher({ validation: "structural" });
+      only.addRule("a", { a: ["x"] });
+      const strict = new Matcher({ validation: "full" });
+      strict.addRule("a", { a: ["x"] });
+      for (const event of ['{"b": {"c": nul}, "a": "x"}', '{"b": "a\tb", "a": "x"}']) {
+        assert.deepEqual(only.matches(event), ["a"]);
+        throwsNamed(() => strict.matches(event), "EventError", /^invalid JSON/);
+      }
+      // Malformed structure before it is still an error.
+      throwsNamed(() => only.matches('{"b" "y", "a": "x"}'), "EventError", /^invalid JSON/);
+      throwsNamed(() => only.matches('{"b": , "a": "x"}'), "EventError", /^invalid JSON/);
+      const defaults = new Matcher({});
+      defaults.addRule("a", { a: ["x"] });
+      throwsNamed(() => defaults.matches('{"b": {"c": nul}, "a": "x"}'), "EventError", /^invalid JSON/);
+      assert.throws(() => new Matcher({ validation: "none" }), TypeError);
+      assert.throws(() => new Matcher({ validation: 1 }), TypeError);
+    });
+
     test("an event may be UTF-8 bytes: a Uint8Array or a Buffer", () => {
       const m = new Matcher();
       m.addRule("zurich", { city: ["Zürich"] });

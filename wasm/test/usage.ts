@@ -1,6 +1,6 @@
 // Type-checked (never run) by types.test.mjs: `tsc --noEmit -p wasm/tsconfig.json`, against the
 // generated .d.ts files, resolved through the package's `exports` map as a user's code would be.
-import { Matcher } from "evmatch";
+import { Matcher, type MatcherOptions } from "evmatch";
 import init, { initSync, Matcher as WebMatcher } from "evmatch/web";
 
 const matcher: Matcher = new Matcher();
@@ -15,6 +15,11 @@ if (reason !== null) console.log(reason.toUpperCase());
 console.log(names.join(), sameNames.length, deleted, count);
 matcher.free();
 
+const options: MatcherOptions = { validation: "structural" };
+const trusting = new Matcher(options);
+const fromBytes: string[] = trusting.matches(new TextEncoder().encode('{"source": "aws.ec2"}'));
+console.log(fromBytes.length, new Matcher({}).len, new Matcher({ validation: "full" }).len);
+
 // @ts-expect-error a number is neither JSON text nor an object
 matcher.addRule("r", 5);
 // @ts-expect-error rule names are strings
@@ -23,6 +28,8 @@ matcher.deleteRule(1);
 const wrong: boolean = matcher.matches("{}");
 // @ts-expect-error len is read-only
 matcher.len = 3;
+// @ts-expect-error only "full" and "structural"
+new Matcher({ validation: "none" });
 // @ts-expect-error validate may return null
 const notNull: string = Matcher.validate("{}");
 
