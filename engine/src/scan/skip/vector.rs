@@ -9,7 +9,7 @@
     all(target_arch = "wasm32", target_feature = "simd128")
 ))]
 mod paths {
-    use super::super::structural::SCALAR_END;
+    use super::super::structural::{scalar_end, SCALAR_END};
     use super::lanes::Block;
     use std::num::NonZeroU32;
 
@@ -48,21 +48,18 @@ mod paths {
         Err(i)
     }
 
-    /// Structural mode: `bytes[pos]` starts a value. When it is a scalar other than a string
-    /// and its end is found among 16-byte blocks that fit in the input, the index just past it
-    /// (as `scalar_end` finds it); `None` for strings, containers, empty scalars, a scalar
-    /// running into the last 15 bytes of the input, or a control character other than
-    /// whitespace.
+    /// Structural mode: `bytes[pos]` starts a value. When it is a scalar other than a string,
+    /// the index just past it (as `scalar_end` finds it); `None` for strings, containers, empty
+    /// scalars, or a control character other than whitespace met in a 16-byte block.
     #[inline(always)]
     pub(in super::super) fn scalar(bytes: &[u8], pos: usize) -> Option<usize> {
-        let mut v = Block::load(bytes, pos)?;
         // `[` / `{` and `]` / `}` differ only in bit 0x20, and no other byte folds onto them.
-        let first = bytes[pos];
+        let first = *bytes.get(pos)?;
         if first == b'"' || first | 0x20 == b'{' {
             return None;
         }
         let mut i = pos;
-        loop {
+        while let Some(v) = Block::load(bytes, i) {
             // Candidates: `,` `]` `}` and every byte <= 0x20 (JSON whitespace among them).
             let candidates = v
                 .eq(b',')
@@ -74,8 +71,11 @@ mod paths {
                 return (end > pos && SCALAR_END[bytes[end] as usize]).then_some(end);
             }
             i += 16;
-            v = Block::load(bytes, i)?;
         }
+        // Fewer than 16 bytes left (the last numbers of an event, before its closing brackets):
+        // byte by byte, exactly as the portable code goes on.
+        let end = scalar_end(bytes, i);
+        (end > pos).then_some(end)
     }
 }
 
