@@ -135,20 +135,19 @@ pub(crate) struct PathTrie {
 
 pub(crate) const ROOT: u32 = 0;
 
-impl Default for PathTrie {
-    fn default() -> Self {
-        PathTrie {
-            nodes: Arena::with_root(),
-        }
-    }
+/// A node of the trie, for stepping from it by the keys of one event object.
+#[derive(Clone, Copy)]
+pub(crate) struct Level<'a> {
+    trie: &'a PathTrie,
+    node: &'a Node,
 }
 
-impl PathTrie {
-    /// The node reached from `node` by `key`, which may hold dots (several segments), and
-    /// whether it is a direct child (a key without dots).
+impl Level<'_> {
+    /// The node reached by `key`, which may hold dots (several segments), and whether it is a
+    /// direct child (a key without dots).
     #[inline(always)]
-    pub(crate) fn step(&self, node: u32, key: &[u8]) -> Option<(u32, bool)> {
-        let node = &self.nodes[node];
+    pub(crate) fn step(&self, key: &[u8]) -> Option<(u32, bool)> {
+        let node = self.node;
         // The first segment starts with the key's first byte; an empty key or segment is
         // recorded as byte `.`, which no non-empty segment starts with.
         let first = key.first().copied().unwrap_or(b'.');
@@ -162,10 +161,35 @@ impl PathTrie {
                 return Some((id, true));
             }
         }
-        self.step_slow(&node.children, key)
+        self.trie.step_slow(&node.children, key)
     }
 
-    /// [`PathTrie::step`] past the bit test and, for a few children, past the direct match.
+    /// How many distinct keys lead from here to a field.
+    #[inline]
+    pub(crate) fn child_count(&self) -> usize {
+        self.node.children.len()
+    }
+}
+
+impl Default for PathTrie {
+    fn default() -> Self {
+        PathTrie {
+            nodes: Arena::with_root(),
+        }
+    }
+}
+
+impl PathTrie {
+    /// The node `node`, looked up once for all the keys of an event object read at it.
+    #[inline]
+    pub(crate) fn level(&self, node: u32) -> Level<'_> {
+        Level {
+            trie: self,
+            node: &self.nodes[node],
+        }
+    }
+
+    /// [`Level::step`] past the bit test and, for a few children, past the direct match.
     #[inline(never)]
     fn step_slow(&self, children: &Children, key: &[u8]) -> Option<(u32, bool)> {
         if let Children::Many(map) = children {
@@ -194,12 +218,6 @@ impl PathTrie {
     #[inline]
     pub(crate) fn has_children(&self, node: u32) -> bool {
         self.nodes[node].children.len() > 0
-    }
-
-    /// How many distinct keys below `node` lead to a field.
-    #[inline]
-    pub(crate) fn child_count(&self, node: u32) -> usize {
-        self.nodes[node].children.len()
     }
 
     /// The node for `path`, created if needed, and its field id (`field_if_new` is called for

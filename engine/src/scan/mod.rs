@@ -14,7 +14,7 @@ mod number;
 mod skip;
 
 use crate::automaton::evaluate::{EventState, UNTIED};
-use crate::automaton::paths::ROOT;
+use crate::automaton::paths::{Level, ROOT};
 use crate::automaton::values::{Value, ValueScratch};
 use crate::automaton::Automaton;
 use crate::limits::{MAX_DEPTH, MAX_EVENT_BYTES};
@@ -130,6 +130,18 @@ impl Reader<'_, '_> {
         self.bytes.get(self.pos).copied()
     }
 
+    /// Past any whitespace at `pos`, the byte there (NUL at the end of input, which no caller
+    /// expects): in compact JSON, one compare for both.
+    #[inline(always)]
+    fn next_token(&mut self) -> u8 {
+        let mut b = self.bytes.get(self.pos).copied().unwrap_or(0);
+        if b <= b' ' {
+            self.pos = skip_whitespace(self.bytes, self.pos);
+            b = self.bytes.get(self.pos).copied().unwrap_or(0);
+        }
+        b
+    }
+
     #[inline(always)]
     fn skip_ws(&mut self) {
         // Compact JSON has no whitespace between tokens: one compare in the common case.
@@ -147,7 +159,8 @@ impl Reader<'_, '_> {
         }
         let structural = self.mode == SkipMode::Structural;
         let early_stop = last && structural;
-        let needed = self.automaton.paths.child_count(node);
+        let level = self.automaton.paths.level(node);
+        let needed = level.child_count();
         let mut seen = 0;
         if early_stop && needed == 0 {
             return Ok(Flow::Stop);
@@ -161,9 +174,8 @@ impl Reader<'_, '_> {
             if !matches!(self.peek(), Some(b'"')) {
                 return Err(syntax(self.pos, "expected a string key"));
             }
-            let child = self.key(node)?;
-            self.skip_ws();
-            if !matches!(self.peek(), Some(b':')) {
+            let child = self.key(level)?;
+            if self.next_token() != b':' {
                 return Err(syntax(self.pos, "expected ':' after a key"));
             }
             self.pos += 1;
@@ -183,13 +195,12 @@ impl Reader<'_, '_> {
                 }
                 None => self.skip(depth)?,
             }
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => {
+            match self.next_token() {
+                b',' => {
                     self.pos += 1;
                     self.skip_ws();
                 }
-                Some(b'}') => {
+                b'}' => {
                     self.pos += 1;
                     return Ok(Flow::Continue);
                 }
@@ -209,20 +220,19 @@ impl Reader<'_, '_> {
         Ok(())
     }
 
-    /// Read a key (at its opening quote) and look it up below `node`: the child node, and
-    /// whether it is a direct child (a key without dots).
-    fn key(&mut self, node: u32) -> Result<Option<(u32, bool)>> {
+    /// Read a key (at its opening quote) and look it up at `level`: the child node, and whether
+    /// it is a direct child (a key without dots).
+    fn key(&mut self, level: Level<'_>) -> Result<Option<(u32, bool)>> {
         let start = self.pos + 1;
         let (end, escaped) = scan_string(self.bytes, start, self.mode)?;
         self.pos = end + 1;
-        let paths = &self.automaton.paths;
         let found = if escaped {
             let key = &mut self.buffers.key;
             key.clear();
             unescape_into(self.bytes, start, end, key)?;
-            paths.step(node, key)
+            level.step(key)
         } else {
-            paths.step(node, &self.bytes[start..end])
+            level.step(&self.bytes[start..end])
         };
         Ok(found)
     }
@@ -281,13 +291,12 @@ impl Reader<'_, '_> {
                 self.state.membership.pop();
             }
             index += 1;
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => {
+            match self.next_token() {
+                b',' => {
                     self.pos += 1;
                     self.skip_ws();
                 }
-                Some(b']') => {
+                b']' => {
                     self.pos += 1;
                     return Ok(());
                 }
