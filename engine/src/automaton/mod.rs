@@ -15,6 +15,7 @@ mod arena;
 mod consistency;
 pub(crate) mod evaluate;
 pub(crate) mod intervals;
+mod outs;
 pub(crate) mod paths;
 pub(crate) mod trie;
 pub(crate) mod values;
@@ -110,8 +111,9 @@ const NONE: u32 = u32::MAX;
 #[derive(Debug, Clone)]
 struct Rule {
     name: Arc<str>,
-    /// When the name was first added: matches are reported in this order.
-    added: u64,
+    /// When the name was first added: matches are reported in this order. 32 bits, renumbered
+    /// in place should 2^32 names ever be added (see [`Automaton::renumber_added`]).
+    added: u32,
     /// The newest of its sub-rules, which chain back through [`SubRule::previous_in_rule`].
     last_sub_rule: u32,
 }
@@ -156,11 +158,11 @@ impl Ids {
     }
 }
 
-/// Memory: a rule with one exact value costs about 230 heap bytes at 100,000 rules on a field
-/// (`evmatch-bench scaling`): its slot in `rules` (32 bytes), its name (16 bytes of counts and
+/// Memory: a rule with one exact value costs about 200 heap bytes at 100,000 rules on a field
+/// (`evmatch-bench scaling`): its slot in `rules` (24 bytes), its name (16 bytes of counts and
 /// the text), its `by_name` entry (24), its sub-rule (32, plus 4 per condition), its condition
-/// (12), and its entry in the field's exact map (48: a key of up to 16 bytes in place, and the
-/// outputs); tables run 1-2 times full between doublings.
+/// (12), and its entry in the field's exact map (32: a key of up to 16 bytes in place, and one
+/// output, see [`outs`]); tables run 1-2 times full between doublings.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Automaton {
     pub(crate) paths: PathTrie,
@@ -178,7 +180,7 @@ pub(crate) struct Automaton {
     rules: Vec<Option<Rule>>,
     rule_ids: Ids,
     by_name: FastMap<Arc<str>, u32>,
-    names_added: u64,
+    names_added: u32,
 }
 
 impl Automaton {
@@ -187,6 +189,9 @@ impl Automaton {
         let rule = match self.by_name.get(name) {
             Some(&id) => id,
             None => {
+                if self.names_added == u32::MAX {
+                    self.renumber_added();
+                }
                 let id = self.rule_ids.take();
                 let name: Arc<str> = name.into();
                 put(
@@ -358,7 +363,23 @@ impl Automaton {
 
     /// Sort key putting rules in the order their names were first added.
     pub(crate) fn added(&self, rule: u32) -> u64 {
-        self.rule(rule).added
+        self.rule(rule).added.into()
+    }
+
+    /// Numbers the live rules' `added` 0, 1, ... in the same order, so the counter has room
+    /// again: once per 2^32 names added over the automaton's life, deleted ones included.
+    fn renumber_added(&mut self) {
+        let mut order: Vec<(u32, usize)> = (self.rules.iter().enumerate())
+            .filter_map(|(id, rule)| Some((rule.as_ref()?.added, id)))
+            .collect();
+        order.sort_unstable();
+        for (rank, &(_, id)) in order.iter().enumerate() {
+            if let Some(rule) = &mut self.rules[id] {
+                rule.added = rank as u32;
+            }
+        }
+        // Fewer live rules than u32 ids can name.
+        self.names_added = order.len() as u32;
     }
 
     fn rule(&self, rule: u32) -> &Rule {
@@ -470,5 +491,31 @@ mod tests {
             assert!(!automaton.delete("shared"));
             assert!(automaton.is_pristine(), "round {round}");
         }
+    }
+
+    #[test]
+    fn the_order_names_were_added_survives_renumbering() {
+        let mut automaton = Automaton::default();
+        let pattern = Pattern::parse(r#"{"a": ["x"]}"#).unwrap();
+        automaton.names_added = u32::MAX - 3;
+        for name in ["first", "second", "gone"] {
+            automaton.add(name, &pattern);
+        }
+        assert!(automaton.delete("gone"));
+        assert_eq!(automaton.names_added, u32::MAX);
+        // The counter is full: this name renumbers the others first.
+        automaton.add("third", &pattern);
+        assert_eq!(automaton.names_added, 3);
+        automaton.add("fourth", &pattern);
+        let mut by_order: Vec<(u64, &str)> = automaton
+            .by_name
+            .values()
+            .map(|&id| (automaton.added(id), automaton.name(id)))
+            .collect();
+        by_order.sort_unstable();
+        assert_eq!(
+            by_order,
+            [(0, "first"), (1, "second"), (2, "third"), (3, "fourth")]
+        );
     }
 }

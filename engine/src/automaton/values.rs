@@ -15,13 +15,12 @@
 use smallvec::SmallVec;
 
 use super::intervals::{number_key, Edge, IntervalIndex};
+use super::outs::{OutLists, Outs};
 use super::trie::ByteTrie;
 use super::{FastMap, Out};
 use crate::casefold::fold_into;
 use crate::pattern::cidr::parse_ip;
 use crate::pattern::{AnythingBut, Bound, IpRange, Literal, ValueMatcher, Wildcard};
-
-type Outs = SmallVec<[Out; 1]>;
 
 /// A string value as a hash key, short ones stored in the table itself: a probe of a large table
 /// then costs one cache miss, not a second one to compare the key.
@@ -131,6 +130,8 @@ pub(crate) struct FieldMachine {
     folds: bool,
     numbers: FastMap<u64, Outs>,
     number_texts: FastMap<Box<str>, Outs>,
+    /// The output lists of the keys above that several conditions share.
+    out_lists: OutLists,
     ranges: IntervalIndex<u64>,
     ipv4: IntervalIndex<u32>,
     ipv6: IntervalIndex<u128>,
@@ -180,7 +181,7 @@ impl FieldMachine {
         let out = Out::Cond(cond);
         match matcher {
             ValueMatcher::Literal(Literal::String(s)) => {
-                add_bytes(&mut self.exact, s.as_bytes(), out)
+                add_bytes(&mut self.exact, &mut self.out_lists, s.as_bytes(), out)
             }
             ValueMatcher::Literal(Literal::Number(n)) => self.insert_number(n, out),
             ValueMatcher::Literal(Literal::Bool(true)) => self.trues.push(out),
@@ -210,7 +211,12 @@ impl FieldMachine {
             }
             ValueMatcher::EqualsIgnoreCase(p) => {
                 self.folds = true;
-                add_bytes(&mut self.folded_exact, p.as_bytes(), out)
+                add_bytes(
+                    &mut self.folded_exact,
+                    &mut self.out_lists,
+                    p.as_bytes(),
+                    out,
+                )
             }
             ValueMatcher::Wildcard(w) => self.insert_wildcard(w, out),
             ValueMatcher::Numeric(range) => {
@@ -234,7 +240,7 @@ impl FieldMachine {
         match exclusions {
             AnythingBut::Strings(list) => {
                 for s in list {
-                    add_bytes(&mut self.exact, s.as_bytes(), out);
+                    add_bytes(&mut self.exact, &mut self.out_lists, s.as_bytes(), out);
                 }
             }
             AnythingBut::Numbers(list) => {
@@ -255,7 +261,12 @@ impl FieldMachine {
             AnythingBut::IgnoreCase(list) => {
                 self.folds = true;
                 for p in list {
-                    add_bytes(&mut self.folded_exact, p.as_bytes(), out);
+                    add_bytes(
+                        &mut self.folded_exact,
+                        &mut self.out_lists,
+                        p.as_bytes(),
+                        out,
+                    );
                 }
             }
             AnythingBut::Wildcards(list) => {
@@ -270,8 +281,13 @@ impl FieldMachine {
         // Pattern numbers keep a value only when binary64 holds them as written; the others
         // compare as text (see `Number::same_as`).
         match n.value() {
-            Some(v) => self.numbers.entry(number_key(v)).or_default().push(out),
-            None => add(&mut self.number_texts, n.text(), out),
+            Some(v) => match self.numbers.get_mut(&number_key(v)) {
+                Some(outs) => outs.push(out, &mut self.out_lists),
+                None => {
+                    self.numbers.insert(number_key(v), Outs::one(out));
+                }
+            },
+            None => add(&mut self.number_texts, &mut self.out_lists, n.text(), out),
         }
     }
 
@@ -279,7 +295,12 @@ impl FieldMachine {
         let pieces = w.pieces();
         if pieces.len() == 1 {
             // No star: an exact string.
-            return add_bytes(&mut self.exact, pieces[0].as_bytes(), out);
+            return add_bytes(
+                &mut self.exact,
+                &mut self.out_lists,
+                pieces[0].as_bytes(),
+                out,
+            );
         }
         let entry = Some((w.clone(), out));
         let id = match self.free_wildcards.pop() {
@@ -339,11 +360,13 @@ impl FieldMachine {
             _ => alive(out),
         };
         self.floating.retain(|&id| keep(&Out::Wildcard(id)));
+        let lists = &mut self.out_lists;
         for map in [&mut self.exact, &mut self.folded_exact] {
-            retain_map(map, keep);
+            retain_map(map, lists, keep);
         }
-        retain_map(&mut self.numbers, keep);
-        retain_map(&mut self.number_texts, keep);
+        retain_map(&mut self.numbers, lists, keep);
+        retain_map(&mut self.number_texts, lists, keep);
+        lists.clear_if_unused();
         for trie in [
             &mut self.prefixes,
             &mut self.suffixes,
@@ -412,7 +435,7 @@ impl FieldMachine {
                 let mut emit = |out: &Out| self.emit(*out, s, excluded, hit);
                 if !self.exact.is_empty() {
                     if let Some(outs) = self.exact.get(bytes) {
-                        outs.iter().for_each(&mut emit);
+                        outs.for_each(&self.out_lists, &mut emit);
                     }
                 }
                 if !self.prefixes.is_empty() {
@@ -430,7 +453,7 @@ impl FieldMachine {
                     folded.clear();
                     fold_into(s, folded);
                     if let Some(outs) = self.folded_exact.get(folded.as_bytes()) {
-                        outs.iter().for_each(&mut emit);
+                        outs.for_each(&self.out_lists, &mut emit);
                     }
                     self.folded_prefixes
                         .walk(folded.bytes(), |outs| outs.iter().for_each(&mut emit));
@@ -457,14 +480,14 @@ impl FieldMachine {
                 if let Some(v) = value {
                     let key = number_key(v);
                     if let Some(outs) = self.numbers.get(&key) {
-                        outs.iter().for_each(&mut emit);
+                        outs.for_each(&self.out_lists, &mut emit);
                     }
                     self.ranges
                         .lookup(key, |outs| outs.iter().for_each(&mut emit));
                 }
                 if !self.number_texts.is_empty() {
                     if let Some(outs) = self.number_texts.get(text) {
-                        outs.iter().for_each(&mut emit);
+                        outs.for_each(&self.out_lists, &mut emit);
                     }
                 }
             }
@@ -523,31 +546,32 @@ fn edge(bound: Bound) -> Edge<u64> {
     }
 }
 
-fn add_bytes(map: &mut FastMap<ByteKey, Outs>, key: &[u8], out: Out) {
+fn add_bytes(map: &mut FastMap<ByteKey, Outs>, lists: &mut OutLists, key: &[u8], out: Out) {
     match map.get_mut(key) {
-        Some(outs) => outs.push(out),
+        Some(outs) => outs.push(out, lists),
         None => {
-            map.insert(ByteKey::from_slice(key), SmallVec::from_elem(out, 1));
+            map.insert(ByteKey::from_slice(key), Outs::one(out));
         }
     }
 }
 
-fn add<K>(map: &mut FastMap<Box<K>, Outs>, key: &K, out: Out)
+fn add<K>(map: &mut FastMap<Box<K>, Outs>, lists: &mut OutLists, key: &K, out: Out)
 where
     K: ?Sized + Eq + std::hash::Hash,
     Box<K>: for<'a> From<&'a K>,
 {
     match map.get_mut(key) {
-        Some(outs) => outs.push(out),
+        Some(outs) => outs.push(out, lists),
         None => {
-            map.insert(Box::from(key), SmallVec::from_elem(out, 1));
+            map.insert(Box::from(key), Outs::one(out));
         }
     }
 }
 
-fn retain_map<K: Eq + std::hash::Hash>(map: &mut FastMap<K, Outs>, keep: impl Fn(&Out) -> bool) {
-    map.retain(|_, outs| {
-        outs.retain(|out| keep(out));
-        !outs.is_empty()
-    });
+fn retain_map<K: Eq + std::hash::Hash>(
+    map: &mut FastMap<K, Outs>,
+    lists: &mut OutLists,
+    keep: impl Fn(&Out) -> bool,
+) {
+    map.retain(|_, outs| outs.retain(lists, &keep));
 }
