@@ -237,7 +237,9 @@ impl Reader<'_, '_> {
         Ok(found)
     }
 
-    /// Read the value at `pos`, which sits at path `node`.
+    /// Read the value at `pos`, which sits at path `node`. Inlined, so that an object or array
+    /// is entered without the frame of the scalar reader.
+    #[inline(always)]
     fn value(&mut self, node: u32, depth: usize, last: bool) -> Result<Flow> {
         let paths = &self.automaton.paths;
         match self.peek() {
@@ -254,16 +256,23 @@ impl Reader<'_, '_> {
                 self.pos = skip_value(self.bytes, self.pos, depth, self.mode)?;
                 Ok(Flow::Continue)
             }
-            _ => match paths.field(node) {
-                Some(field) => {
-                    self.scalar(field)?;
-                    Ok(if last { Flow::Stop } else { Flow::Continue })
-                }
-                None => {
-                    self.pos = skip_value(self.bytes, self.pos, depth, self.mode)?;
-                    Ok(Flow::Continue)
-                }
-            },
+            _ => self.scalar_value(node, depth, last),
+        }
+    }
+
+    /// Read the value at `pos`, not an object or array, which sits at path `node`. Out of line:
+    /// the value automaton's run is inlined here, and only here.
+    #[inline(never)]
+    fn scalar_value(&mut self, node: u32, depth: usize, last: bool) -> Result<Flow> {
+        match self.automaton.paths.field(node) {
+            Some(field) => {
+                self.scalar(field)?;
+                Ok(if last { Flow::Stop } else { Flow::Continue })
+            }
+            None => {
+                self.pos = skip_value(self.bytes, self.pos, depth, self.mode)?;
+                Ok(Flow::Continue)
+            }
         }
     }
 
