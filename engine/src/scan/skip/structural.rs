@@ -102,6 +102,7 @@ pub(super) fn scan_string_structural(
 /// [`SkipMode::Structural`] only: `pos` is between the members of a container at nesting level
 /// `level` (the container's own level, outside any string). Returns the index just past that
 /// container's closing bracket, without looking at the members in between.
+#[inline]
 pub(crate) fn skip_rest_structural(
     bytes: &[u8],
     pos: usize,
