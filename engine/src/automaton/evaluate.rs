@@ -152,11 +152,11 @@ impl EventState {
         }
         *mark = self.epoch;
         let cond = automaton.conds[cond as usize];
-        if cond.completes {
+        if cond.completes() {
             self.candidates.push(cond.sub_rule);
             return;
         }
-        if cond.absence_ok || cond.deferred || cond.sub_rule == super::DEAD {
+        if cond.uncounted() || cond.sub_rule == super::DEAD {
             return;
         }
         let s = cond.sub_rule as usize;
@@ -209,7 +209,7 @@ impl EventState {
     /// of its field that one of its `anything-but`s does not exclude?
     fn deferred_holds_untied(&self, automaton: &Automaton, values: &ValueScratch, c: u32) -> bool {
         let cond = automaton.conds[c as usize];
-        let (epoch, seen) = self.untied_values[cond.field as usize];
+        let (epoch, seen) = self.untied_values[cond.field() as usize];
         if epoch != self.epoch || seen == 0 {
             return false;
         }
@@ -226,10 +226,10 @@ impl EventState {
             || sub_rule.conds.iter().all(|&c| {
                 let cond = automaton.conds[c as usize];
                 let hit = self.cond_mark[c as usize] == self.epoch;
-                if cond.absence_ok {
-                    hit || self.field_mark[cond.field as usize] != self.epoch
+                if cond.absence_ok() {
+                    hit || self.field_mark[cond.field() as usize] != self.epoch
                 } else {
-                    !cond.deferred || self.deferred_holds_untied(automaton, values, c)
+                    !cond.deferred() || self.deferred_holds_untied(automaton, values, c)
                 }
             })
     }
@@ -246,7 +246,7 @@ impl EventState {
         self.option_ends.clear();
         for &c in sub_rule.conds.iter() {
             // A value outside arrays of containers fits any pick: tried first.
-            let untied = if automaton.conds[c as usize].deferred {
+            let untied = if automaton.conds[c as usize].deferred() {
                 self.deferred_holds_untied(automaton, values, c)
             } else {
                 self.untied_mark[c as usize] == self.epoch
@@ -282,12 +282,12 @@ impl EventState {
             // At most MAX_FIELDS_PER_RULE (256) conditions: a slot number fits a byte.
             let slot = slot as u8;
             let cond = automaton.conds[c as usize];
-            if cond.absence_ok {
+            if cond.absence_ok() {
                 absence.insert(slot);
                 // Every value of the field counts against its absence.
                 self.items.extend(
                     (0..self.leaves.len() as u32)
-                        .filter(|&leaf| self.leaves[leaf as usize].field == cond.field)
+                        .filter(|&leaf| self.leaves[leaf as usize].field == cond.field())
                         .map(|leaf| Item {
                             leaf,
                             slot,

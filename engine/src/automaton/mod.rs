@@ -74,21 +74,78 @@ pub(crate) enum Out {
     Wildcard(u32),
 }
 
-/// One field condition of one sub-rule.
+/// One field condition of one sub-rule, in 8 bytes: its field id shares a word with three
+/// flags (one condition per rule is the common case, so every byte here is a byte per rule).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Cond {
     /// [`DEAD`] once its rule is deleted.
     pub(crate) sub_rule: u32,
-    pub(crate) field: u32,
-    /// Lists `exists: false`: it also holds when the field is absent, so it is not counted.
-    pub(crate) absence_ok: bool,
-    /// Only `anything-but`s, in a sub-rule with another condition that is counted: it is not
-    /// counted either, but checked once that sub-rule is a candidate. An `anything-but` holds
-    /// for almost every value, so counting it would touch every such sub-rule on every event.
-    pub(crate) deferred: bool,
-    /// Its sub-rule has this one counted condition only: a hit makes it a candidate at once,
-    /// without touching the sub-rule's counter.
-    pub(crate) completes: bool,
+    /// The field id in the low 29 bits ([`MAX_FIELDS`]), the flags above it.
+    field_and_flags: u32,
+}
+
+/// Field ids are below this (more distinct paths than memory could hold anyway).
+const MAX_FIELDS: u32 = 1 << 29;
+/// The condition lists `exists: false`: it also holds when the field is absent, so it is not
+/// counted.
+const ABSENCE_OK: u32 = 1 << 31;
+/// Only `anything-but`s, in a sub-rule with another condition that is counted: it is not
+/// counted either, but checked once that sub-rule is a candidate. An `anything-but` holds for
+/// almost every value, so counting it would touch every such sub-rule on every event.
+const DEFERRED: u32 = 1 << 30;
+/// Its sub-rule has this one counted condition only: a hit makes it a candidate at once, without
+/// touching the sub-rule's counter.
+const COMPLETES: u32 = 1 << 29;
+
+impl Cond {
+    fn new(sub_rule: u32, field: u32, absence_ok: bool, deferred: bool) -> Cond {
+        debug_assert!(field < MAX_FIELDS);
+        let mut field_and_flags = field;
+        if absence_ok {
+            field_and_flags |= ABSENCE_OK;
+        }
+        if deferred {
+            field_and_flags |= DEFERRED;
+        }
+        Cond {
+            sub_rule,
+            field_and_flags,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn field(self) -> u32 {
+        self.field_and_flags & (MAX_FIELDS - 1)
+    }
+
+    #[inline(always)]
+    pub(crate) fn absence_ok(self) -> bool {
+        self.field_and_flags & ABSENCE_OK != 0
+    }
+
+    #[inline(always)]
+    pub(crate) fn deferred(self) -> bool {
+        self.field_and_flags & DEFERRED != 0
+    }
+
+    #[inline(always)]
+    pub(crate) fn completes(self) -> bool {
+        self.field_and_flags & COMPLETES != 0
+    }
+
+    /// Not counted: it holds without a value (absence) or is checked at the end (deferred).
+    #[inline(always)]
+    pub(crate) fn uncounted(self) -> bool {
+        self.field_and_flags & (ABSENCE_OK | DEFERRED) != 0
+    }
+
+    fn set_completes(&mut self, completes: bool) {
+        if completes {
+            self.field_and_flags |= COMPLETES;
+        } else {
+            self.field_and_flags &= !COMPLETES;
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -244,13 +301,7 @@ impl Automaton {
                 put(
                     &mut self.conds,
                     cond,
-                    Cond {
-                        sub_rule: id,
-                        field: field_id,
-                        absence_ok,
-                        deferred,
-                        completes: false,
-                    },
+                    Cond::new(id, field_id, absence_ok, deferred),
                 );
                 conds.push(cond);
             }
@@ -261,7 +312,7 @@ impl Automaton {
             if required == 1 {
                 for &c in &conds {
                     let cond = &mut self.conds[c as usize];
-                    cond.completes = !cond.absence_ok && !cond.deferred;
+                    cond.set_completes(!cond.uncounted());
                 }
             }
             put(
@@ -270,10 +321,7 @@ impl Automaton {
                 SubRule {
                     rule,
                     required,
-                    checked_at_end: conds.iter().any(|&c| {
-                        let cond = self.conds[c as usize];
-                        cond.absence_ok || cond.deferred
-                    }),
+                    checked_at_end: conds.iter().any(|&c| self.conds[c as usize].uncounted()),
                     conds: conds.into(),
                     previous_in_rule,
                 },
@@ -291,6 +339,9 @@ impl Automaton {
         let field_ids = &mut self.field_ids;
         let (node, field) = self.paths.add(path, || {
             let id = field_ids.take();
+            // Each field holds a value automaton of several hundred bytes: memory runs out
+            // long before this.
+            assert!(id < MAX_FIELDS - 1, "more than 2^29 distinct field paths");
             put(fields, id, Field::default());
             id
         });
@@ -316,8 +367,8 @@ impl Automaton {
             for &cond in conds.iter() {
                 let entry = &mut self.conds[cond as usize];
                 entry.sub_rule = DEAD;
-                entry.completes = false;
-                let field = entry.field;
+                entry.set_completes(false);
+                let field = entry.field();
                 let f = &mut self.fields[field as usize];
                 f.live -= 1;
                 f.dead.push(cond);
@@ -431,13 +482,7 @@ fn put<T: Default>(table: &mut Vec<T>, id: u32, value: T) {
 
 impl Default for Cond {
     fn default() -> Self {
-        Cond {
-            sub_rule: u32::MAX,
-            field: u32::MAX,
-            absence_ok: false,
-            deferred: false,
-            completes: false,
-        }
+        Cond::new(u32::MAX, MAX_FIELDS - 1, false, false)
     }
 }
 
