@@ -30,6 +30,8 @@ usage:
       --passes P          timed passes per measurement (default 5), after one warm-up pass
       --categories A,B    only these categories (e.g. EXACT,NUMERIC,COMBO)
       --validation V      full (default) or structural: how much of each event is checked
+      --batch             time Matcher::matches_batch over all events (prefetches upcoming
+                          events) instead of Matcher::matches_with per event
       --no-baselines      skip the serde_json / simd-json parse-only baselines
       --json OUT          also write the results as JSON
       --quiet             no progress on stderr
@@ -160,7 +162,7 @@ fn write_json(path: &str, value: &serde_json::Value) -> Result<(), String> {
 fn cmd_citylots(args: &[String]) -> Result<(), String> {
     let args = Args::parse(
         args,
-        &["--no-baselines", "--quiet"],
+        &["--no-baselines", "--quiet", "--batch"],
         &[
             "--events",
             "--seed",
@@ -177,6 +179,7 @@ fn cmd_citylots(args: &[String]) -> Result<(), String> {
         passes: args.count("--passes")?.unwrap_or(5).max(1),
         baselines: !args.has("--no-baselines"),
         progress: !args.has("--quiet"),
+        batch: args.has("--batch"),
         ..citylots::Options::default()
     };
     opts.validation = validation_option(&args)?;

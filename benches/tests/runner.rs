@@ -93,12 +93,34 @@ fn citylots_runs_selected_categories_without_baselines() {
         baselines: false,
         categories: vec![Category::find("NUMERIC").unwrap()],
         validation: evmatch::Validation::Structural,
+        batch: false,
     };
     let report = citylots::run(&opts, &events(), Source::File).unwrap();
     assert!(report.baselines.is_empty());
     assert_eq!(report.categories.len(), 1);
     assert_eq!(report.categories[0].times.len(), 2);
     assert!(report.to_json()["seed"].is_null());
+    assert_eq!(report.to_json()["api"], "matches_with");
+}
+
+/// `--batch` times `matches_batch`; every timed pass must count as many matches as the warm-up
+/// pass made one event at a time (the runner refuses the run otherwise).
+#[test]
+fn citylots_batch_passes_count_the_same_matches() {
+    let opts = Options {
+        passes: 2,
+        progress: false,
+        baselines: false,
+        categories: ["EXACT", "COMPLEX_ARRAYS", "COMBO"]
+            .map(|c| Category::find(c).unwrap())
+            .to_vec(),
+        validation: evmatch::Validation::Full,
+        batch: true,
+    };
+    let report = citylots::run(&opts, &events(), Source::File).unwrap();
+    assert_eq!(report.categories.len(), 3);
+    assert!(report.categories.iter().all(|c| c.times.len() == 2));
+    assert_eq!(report.to_json()["api"], "matches_batch");
 }
 
 #[test]

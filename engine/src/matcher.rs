@@ -172,4 +172,64 @@ impl Matcher {
         state.finish(&self.automaton, &buffers.values, names);
         Ok(())
     }
+
+    /// Matches a batch of events one after another, calling `each(i, result)` with event `i`'s
+    /// names (or why it could not be read), exactly as [`Matcher::matches_with`] would give
+    /// them. While it matches one event it asks the CPU to load the start of the event after
+    /// next: on a batch larger than the caches (events read from a big buffer, a file, a long
+    /// queue) that hides most of the memory latency of reaching each event, which otherwise
+    /// bounds the fastest rule sets. Nothing is allocated once `scratch` and `names` are warm.
+    ///
+    /// ```
+    /// let mut matcher = evmatch::Matcher::new();
+    /// matcher.add_rule("big", r#"{"size": [{"numeric": [">", 100]}]}"#).unwrap();
+    /// let events = [&br#"{"size": 500}"#[..], br#"{"size": 5}"#, b"not json"];
+    /// let (mut scratch, mut names) = (evmatch::Scratch::new(), Vec::new());
+    /// let mut counts = Vec::new();
+    /// matcher.matches_batch(&events, &mut scratch, &mut names, |i, result| {
+    ///     counts.push((i, result.map(|names| names.len()).ok()));
+    /// });
+    /// assert_eq!(counts, [(0, Some(1)), (1, Some(0)), (2, None)]);
+    /// ```
+    pub fn matches_batch<'m, E: AsRef<[u8]>>(
+        &'m self,
+        events: &[E],
+        scratch: &mut Scratch,
+        names: &mut Vec<&'m str>,
+        mut each: impl FnMut(usize, Result<&[&'m str], EventError>),
+    ) {
+        for (i, event) in events.iter().enumerate() {
+            if let Some(ahead) = events.get(i + PREFETCH_DISTANCE) {
+                prefetch_start(ahead.as_ref());
+            }
+            match self.matches_with(event.as_ref(), scratch, names) {
+                Ok(()) => each(i, Ok(names)),
+                Err(error) => each(i, Err(error)),
+            }
+        }
+    }
+}
+
+/// How many events ahead [`Matcher::matches_batch`] prefetches: one event's match is too short
+/// to cover a memory access, two are enough (measured on the citylots2 benchmark).
+const PREFETCH_DISTANCE: usize = 2;
+
+/// How much of an upcoming event is prefetched: the reader often stops within the first few
+/// hundred bytes, and the hardware prefetcher follows on when it does not.
+#[cfg(target_arch = "x86_64")]
+const PREFETCH_BYTES: usize = 384;
+
+/// Hints the CPU to start loading the first [`PREFETCH_BYTES`] of `event` into cache. Only a
+/// hint: results never depend on it; a no-op where there is no stable prefetch instruction.
+#[inline(always)]
+fn prefetch_start(event: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    for offset in (0..event.len().min(PREFETCH_BYTES)).step_by(64) {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: the address is inside `event`, and a prefetch neither reads into the
+        // program nor faults; SSE (which has PREFETCHT0) is part of the x86_64 baseline.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(event.as_ptr().add(offset).cast()) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = event;
 }

@@ -84,3 +84,42 @@ fn every_well_formed_case_holds_on_the_automaton_with_structural_validation() {
         case.expect == Expect::EventError || case.name.contains("event-keys-both-count")
     });
 }
+
+/// `matches_batch` over every corpus event (malformed ones included), with every valid corpus
+/// pattern loaded, answers event by event what `matches_with` does, in both validation modes.
+#[test]
+fn batches_answer_like_single_events() {
+    let cases = evmatch_corpus::load();
+    let events: Vec<&[u8]> = cases
+        .iter()
+        .filter_map(|case| case.event.as_deref().map(str::as_bytes))
+        .collect();
+    for validation in [Validation::Full, Validation::Structural] {
+        let mut matcher = Matcher::builder().validation(validation).build();
+        for (i, case) in cases.iter().enumerate() {
+            if let Ok(pattern) = Pattern::parse(&case.pattern) {
+                matcher.add_pattern(&format!("case-{i}"), &pattern);
+            }
+        }
+        let (mut scratch, mut names) = (evmatch::Scratch::new(), Vec::new());
+        let mut batch = Vec::new();
+        matcher.matches_batch(&events, &mut scratch, &mut names, |i, result| {
+            batch.push((i, result.map(<[&str]>::to_vec)));
+        });
+        let (mut scratch, mut names) = (evmatch::Scratch::new(), Vec::new());
+        let single: Vec<_> = (events.iter().enumerate())
+            .map(|(i, event)| {
+                let result = matcher.matches_with(event, &mut scratch, &mut names);
+                (i, result.map(|()| names.clone()))
+            })
+            .collect();
+        assert_eq!(batch, single, "{validation:?}");
+        let matched = single
+            .iter()
+            .filter(|(_, r)| r.as_ref().is_ok_and(|n| !n.is_empty()));
+        assert!(
+            matched.count() > events.len() / 4,
+            "the corpus events match something"
+        );
+    }
+}
