@@ -15,17 +15,13 @@ if command -v rustup >/dev/null; then
     rustup target add wasm32-wasip1 >/dev/null 2>&1 || rustup target add wasm32-wasip1
 fi
 
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+. scripts/cargo-test-summary.sh
 echo "== cargo test (wasm32-wasip1, simd128, under Node's WASI)"
 CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $PWD/wasm/test-support/wasi-run.mjs" \
-    cargo test --locked -p evmatch --target wasm32-wasip1 \
+    cargo_test_summary "wasi tests" --locked -p evmatch --target wasm32-wasip1 \
     --config 'target.wasm32-wasip1.rustflags=["-C", "target-feature=+simd128"]' \
     --lib --test corpus --test differential --test properties --test rule_changes \
-    --test reasons --test allocation "$@" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
-passed=$(grep -oE '^test result: [A-Za-z]+\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')
-failed=$(grep -oE '; [0-9]+ failed' "$log" | awk '{s += $2} END {print s + 0}')
-echo
-echo "wasi tests: $passed passed, $failed failed; $((SECONDS - start)) s"
+    --test reasons --test allocation "$@"
+status=$?
+echo "(wasi tests took $((SECONDS - start)) s)"
 exit "$status"

@@ -4,12 +4,5 @@
 # Ends with one summary line over all test binaries: "tests: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-cargo test --workspace --locked "$@" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
-passed=$(grep -oE '^test result: [A-Za-z]+\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')
-failed=$(grep -oE '; [0-9]+ failed' "$log" | awk '{s += $2} END {print s + 0}')
-echo
-echo "tests: $passed passed, $failed failed"
-exit "$status"
+. scripts/cargo-test-summary.sh
+cargo_test_summary tests --workspace --locked "$@"
