@@ -10,20 +10,79 @@ use caseless::Caseless;
 
 /// The case fold of `text`.
 pub(crate) fn fold(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+    let mut out = Vec::with_capacity(text.len());
     fold_into(text, &mut out);
-    out
+    String::from_utf8(out).expect("case folding keeps UTF-8 valid")
 }
 
-/// Append the case fold of `text` to `out` (lets hot paths reuse one buffer).
-pub(crate) fn fold_into(text: &str, out: &mut String) {
+/// Append the case fold of `text`, as UTF-8, to `out` (lets hot paths reuse one buffer).
+#[inline]
+pub(crate) fn fold_into(text: &str, out: &mut Vec<u8>) {
     if text.is_ascii() {
-        let start = out.len();
-        out.push_str(text);
-        out[start..].make_ascii_lowercase();
+        fold_ascii_into(text.as_bytes(), out);
     } else {
-        out.extend(text.chars().default_case_fold());
+        let mut utf8 = [0; 4];
+        for c in text.chars().default_case_fold() {
+            out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+        }
     }
+}
+
+/// [`fold_into`] for text known to be ASCII, where folding is lowercasing: eight bytes at a
+/// time, always whole words (a short or ragged end is read in pieces or as the last eight bytes
+/// again, and written whole before the length is trimmed), so no byte-sized loop or copy runs.
+#[inline]
+pub(crate) fn fold_ascii_into(ascii: &[u8], out: &mut Vec<u8>) {
+    debug_assert!(ascii.is_ascii());
+    let end = out.len() + ascii.len();
+    out.reserve(ascii.len() + 8);
+    let mut words = ascii.chunks_exact(8);
+    for word in &mut words {
+        let w = lowercase_word(u64::from_le_bytes(word.try_into().unwrap()));
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+    let tail = words.remainder();
+    if tail.is_empty() {
+        return;
+    }
+    let last = match ascii.len().checked_sub(8) {
+        // The last eight bytes, overlapping what was written: rewrite them whole.
+        Some(from) => {
+            out.truncate(end - 8);
+            u64::from_le_bytes(ascii[from..].try_into().unwrap())
+        }
+        None => short_word(tail),
+    };
+    out.extend_from_slice(&lowercase_word(last).to_le_bytes());
+    out.truncate(end);
+}
+
+/// Fewer than eight bytes as a word, zero-padded (zero bytes stay zero when lowercased).
+#[inline(always)]
+fn short_word(bytes: &[u8]) -> u64 {
+    let (mut word, mut at) = (0u64, 0);
+    if bytes.len() & 4 != 0 {
+        word = u64::from(u32::from_le_bytes(bytes[..4].try_into().unwrap()));
+        at = 4;
+    }
+    if bytes.len() & 2 != 0 {
+        word |= u64::from(u16::from_le_bytes(bytes[at..at + 2].try_into().unwrap())) << (8 * at);
+        at += 2;
+    }
+    if bytes.len() & 1 != 0 {
+        word |= u64::from(bytes[at]) << (8 * at);
+    }
+    word
+}
+
+/// Eight ASCII bytes lowercased.
+#[inline(always)]
+fn lowercase_word(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // Every byte is below 0x80, so the sums stay within each byte: the high bit says
+    // `>= b'A'` in the first and `> b'Z'` in the second.
+    let upper = (w + ONES * (0x80 - u64::from(b'A'))) & !(w + ONES * (0x7f - u64::from(b'Z')));
+    w | (upper & (ONES * 0x80)) >> 2
 }
 
 #[cfg(test)]
@@ -40,6 +99,22 @@ mod tests {
         assert_eq!(fold("ÉCOLE"), fold("école"));
         assert_eq!(fold("😀"), "😀");
         assert_ne!(fold("a"), fold("b"));
+    }
+
+    #[test]
+    fn ascii_folds_like_bytes_at_every_length() {
+        // Every ASCII byte in every position of a word, cut at every length, after text
+        // already in the buffer.
+        let all: Vec<u8> = (0..128u8)
+            .chain(0..128)
+            .chain(b"AZaz@[`{".iter().copied())
+            .collect();
+        for len in 0..all.len() {
+            let mut out = b"Kept".to_vec();
+            super::fold_ascii_into(&all[..len], &mut out);
+            assert_eq!(out[..4], *b"Kept");
+            assert_eq!(out[4..], all[..len].to_ascii_lowercase(), "length {len}");
+        }
     }
 
     proptest::proptest! {

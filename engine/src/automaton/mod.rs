@@ -60,6 +60,26 @@ impl std::hash::BuildHasher for SeededState {
     }
 }
 
+/// Byte equality without a call into `memcmp`, which costs more than the comparison for the
+/// short keys events have.
+#[inline]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() > 16 {
+        return a == b;
+    }
+    // Up to 16 bytes: compare as two (possibly overlapping) 8-byte words, or smaller pieces.
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap());
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap());
+    match a.len() {
+        8..=16 => word(a, 0) == word(b, 0) && word(a, a.len() - 8) == word(b, b.len() - 8),
+        4..=7 => half(a, 0) == half(b, 0) && half(a, a.len() - 4) == half(b, b.len() - 4),
+        _ => a.iter().zip(b).all(|(x, y)| x == y),
+    }
+}
+
 /// The sub-rule of a deleted rule's condition, until the condition's entries are swept.
 pub(crate) const DEAD: u32 = u32::MAX;
 

@@ -5,7 +5,7 @@
 //! `{"a.b": 1}` reach the same node because event keys are split on dots too.
 
 use super::arena::Arena;
-use super::FastMap;
+use super::{same_bytes, FastMap};
 
 #[derive(Debug, Clone, Default)]
 struct Node {
@@ -37,33 +37,13 @@ impl Default for Children {
 
 const MANY: usize = 12;
 
-/// Byte equality without a call into `memcmp`, which costs more than the comparison for the
-/// short keys events have.
-#[inline]
-fn same(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    if a.len() > 16 {
-        return a == b;
-    }
-    // Up to 16 bytes: compare as two (possibly overlapping) 8-byte words, or smaller pieces.
-    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap());
-    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap());
-    match a.len() {
-        8..=16 => word(a, 0) == word(b, 0) && word(a, a.len() - 8) == word(b, b.len() - 8),
-        4..=7 => half(a, 0) == half(b, 0) && half(a, a.len() - 4) == half(b, b.len() - 4),
-        _ => a.iter().zip(b).all(|(x, y)| x == y),
-    }
-}
-
 impl Children {
     #[inline(always)]
     fn get(&self, segment: &[u8]) -> Option<u32> {
         match self {
             Children::Few(list) => list
                 .iter()
-                .find(|(s, _)| same(s, segment))
+                .find(|(s, _)| same_bytes(s, segment))
                 .map(|&(_, id)| id),
             Children::Many(map) => map.get(segment).copied(),
         }
@@ -76,7 +56,7 @@ impl Children {
         match self {
             Children::Few(list) => list.iter().find_map(|(segment, id)| {
                 let n = segment.len();
-                (key.len() > n && key[n] == b'.' && same(&key[..n], segment))
+                (key.len() > n && key[n] == b'.' && same_bytes(&key[..n], segment))
                     .then(|| (*id, &key[n + 1..]))
             }),
             Children::Many(map) => {
@@ -157,7 +137,7 @@ impl Level<'_> {
         // The commonest case, a key that is a child's whole segment among a few children, is
         // decided here: a call would cost more than the comparisons.
         if let Children::Few(list) = &node.children {
-            if let Some(&(_, id)) = list.iter().find(|(segment, _)| same(segment, key)) {
+            if let Some(&(_, id)) = list.iter().find(|(segment, _)| same_bytes(segment, key)) {
                 return Some((id, true));
             }
         }

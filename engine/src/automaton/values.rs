@@ -18,19 +18,63 @@ use super::intervals::{number_key, Edge, IntervalIndex};
 use super::outs::{OutLists, Outs};
 use super::trie::ByteTrie;
 use super::{FastMap, Out};
-use crate::casefold::fold_into;
+use crate::casefold::{fold_ascii_into, fold_into};
 use crate::pattern::cidr::parse_ip;
 use crate::pattern::{AnythingBut, Bound, IpRange, Literal, ValueMatcher, Wildcard};
 
 /// A string value as a hash key, short ones stored in the table itself: a probe of a large table
 /// then costs one cache miss, not a second one to compare the key.
-type ByteKey = SmallVec<[u8; 16]>;
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ByteKey(SmallVec<[u8; 16]>);
+
+/// The borrowed form of [`ByteKey`], for probing: it hashes as the byte slice does, but compares
+/// without a call into `memcmp` (which costs more than the comparison for short values).
+#[derive(Debug)]
+#[repr(transparent)]
+struct Bytes([u8]);
+
+impl std::hash::Hash for Bytes {
+    // As the slice hashes, which is how `ByteKey`'s derived hash hashes its bytes too.
+    #[inline(always)]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl Bytes {
+    #[inline(always)]
+    fn new(bytes: &[u8]) -> &Bytes {
+        // SAFETY: `Bytes` is a `repr(transparent)` wrapper of `[u8]`, so the two references
+        // have the same layout and metadata.
+        unsafe { &*(bytes as *const [u8] as *const Bytes) }
+    }
+}
+
+impl PartialEq for Bytes {
+    #[inline(always)]
+    fn eq(&self, other: &Bytes) -> bool {
+        crate::automaton::same_bytes(&self.0, &other.0)
+    }
+}
+
+impl Eq for Bytes {}
+
+impl std::borrow::Borrow<Bytes> for ByteKey {
+    #[inline(always)]
+    fn borrow(&self) -> &Bytes {
+        Bytes::new(&self.0)
+    }
+}
 
 /// A scalar value of an event, as read.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Value<'a> {
-    /// The string's bytes, escapes resolved; valid UTF-8 (the reader checked it).
-    String(&'a [u8]),
+    String {
+        /// Escapes resolved; valid UTF-8 (the reader checked it).
+        bytes: &'a [u8],
+        /// Known to be ASCII (`false` when not known).
+        ascii: bool,
+    },
     Number {
         text: &'a str,
         value: Option<f64>,
@@ -42,7 +86,7 @@ pub(crate) enum Value<'a> {
 /// Per-event working memory of the value automata.
 #[derive(Debug, Default)]
 pub(crate) struct ValueScratch {
-    folded: String,
+    folded: Vec<u8>,
     /// Per `anything-but` id, the run (value) in which one of its exclusions was hit.
     excluded: Vec<u32>,
     run: u32,
@@ -118,16 +162,49 @@ impl Exclusions<'_> {
     }
 }
 
+/// Which parts of a [`FieldMachine`] hold entries, one bit each: a value is looked up only in
+/// those, and a field's common shape (one or two parts) costs a test per part it lacks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Parts(u32);
+
+impl Parts {
+    const EXACT: u32 = 1;
+    const PREFIXES: u32 = 1 << 1;
+    const SUFFIXES: u32 = 1 << 2;
+    const FOLDED_EXACT: u32 = 1 << 3;
+    const IPS: u32 = 1 << 4;
+    /// Some wildcard is live (anchored in a trie or floating).
+    const WILDCARDS: u32 = 1 << 5;
+    const FLOATING: u32 = 1 << 6;
+    const NUMBERS: u32 = 1 << 7;
+    const RANGES: u32 = 1 << 8;
+    const NUMBER_TEXTS: u32 = 1 << 9;
+    const LITERALS: u32 = 1 << 10;
+    const ANY_VALUE: u32 = 1 << 11;
+    const ANYTHING_BUT: u32 = 1 << 12;
+    const DEFERRED_ANYTHING_BUT: u32 = 1 << 13;
+    const FOLDED_PREFIXES: u32 = 1 << 14;
+    const FOLDED_SUFFIXES: u32 = 1 << 15;
+    /// Some entry ignores case: values are case-folded.
+    const FOLDS: u32 = Parts::FOLDED_EXACT | Parts::FOLDED_PREFIXES | Parts::FOLDED_SUFFIXES;
+    /// String values are needed as `str` (folding, IP addresses and wildcards work on text).
+    const TEXT: u32 = Parts::FOLDS | Parts::IPS | Parts::WILDCARDS;
+
+    #[inline(always)]
+    fn has(self, parts: u32) -> bool {
+        self.0 & parts != 0
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FieldMachine {
+    parts: Parts,
     exact: FastMap<ByteKey, Outs>,
     prefixes: ByteTrie,
     suffixes: ByteTrie,
     folded_exact: FastMap<ByteKey, Outs>,
     folded_prefixes: ByteTrie,
     folded_suffixes: ByteTrie,
-    /// Some entry needs the folded value; otherwise values are not folded.
-    folds: bool,
     numbers: FastMap<u64, Outs>,
     number_texts: FastMap<Box<str>, Outs>,
     /// The output lists of the keys above that several conditions share.
@@ -155,29 +232,54 @@ pub(crate) struct FieldMachine {
 
 impl FieldMachine {
     pub(crate) fn is_empty(&self) -> bool {
-        self.exact.is_empty()
-            && self.prefixes.is_empty()
-            && self.suffixes.is_empty()
-            && self.folded_exact.is_empty()
-            && self.folded_prefixes.is_empty()
-            && self.folded_suffixes.is_empty()
-            && self.numbers.is_empty()
-            && self.number_texts.is_empty()
-            && self.ranges.is_empty()
-            && self.ipv4.is_empty()
-            && self.ipv6.is_empty()
-            && self.trues.is_empty()
-            && self.falses.is_empty()
-            && self.nulls.is_empty()
-            && self.any_value.is_empty()
-            && self.wildcards.iter().all(Option::is_none)
-            && self.anything_but.is_empty()
-            && self.deferred_anything_but.is_empty()
+        self.parts == Parts::default()
+    }
+
+    /// Recompute [`FieldMachine::parts`] after entries came or went.
+    fn refresh_parts(&mut self) {
+        let flags = [
+            (!self.exact.is_empty(), Parts::EXACT),
+            (!self.prefixes.is_empty(), Parts::PREFIXES),
+            (!self.suffixes.is_empty(), Parts::SUFFIXES),
+            (!self.folded_exact.is_empty(), Parts::FOLDED_EXACT),
+            (!self.folded_prefixes.is_empty(), Parts::FOLDED_PREFIXES),
+            (!self.folded_suffixes.is_empty(), Parts::FOLDED_SUFFIXES),
+            (!(self.ipv4.is_empty() && self.ipv6.is_empty()), Parts::IPS),
+            (
+                self.wildcards.len() > self.free_wildcards.len(),
+                Parts::WILDCARDS,
+            ),
+            (!self.floating.is_empty(), Parts::FLOATING),
+            (!self.numbers.is_empty(), Parts::NUMBERS),
+            (!self.ranges.is_empty(), Parts::RANGES),
+            (!self.number_texts.is_empty(), Parts::NUMBER_TEXTS),
+            (
+                !(self.trues.is_empty() && self.falses.is_empty() && self.nulls.is_empty()),
+                Parts::LITERALS,
+            ),
+            (!self.any_value.is_empty(), Parts::ANY_VALUE),
+            (!self.anything_but.is_empty(), Parts::ANYTHING_BUT),
+            (
+                !self.deferred_anything_but.is_empty(),
+                Parts::DEFERRED_ANYTHING_BUT,
+            ),
+        ];
+        self.parts = Parts(
+            flags
+                .into_iter()
+                .filter(|&(present, _)| present)
+                .fold(0, |all, (_, bit)| all | bit),
+        );
     }
 
     /// Register `matcher` as satisfying condition `cond`; `ab` is the id reserved for it if it
     /// is an `anything-but`, and `deferred` says whether its condition is deferred.
     pub(crate) fn insert(&mut self, matcher: &ValueMatcher, cond: u32, ab: u32, deferred: bool) {
+        self.insert_entry(matcher, cond, ab, deferred);
+        self.refresh_parts();
+    }
+
+    fn insert_entry(&mut self, matcher: &ValueMatcher, cond: u32, ab: u32, deferred: bool) {
         let out = Out::Cond(cond);
         match matcher {
             ValueMatcher::Literal(Literal::String(s)) => {
@@ -201,23 +303,14 @@ impl FieldMachine {
             }
             ValueMatcher::Prefix(p) => self.prefixes.insert(p.bytes(), out),
             ValueMatcher::Suffix(p) => self.suffixes.insert(p.bytes().rev(), out),
-            ValueMatcher::PrefixIgnoreCase(p) => {
-                self.folds = true;
-                self.folded_prefixes.insert(p.bytes(), out)
-            }
-            ValueMatcher::SuffixIgnoreCase(p) => {
-                self.folds = true;
-                self.folded_suffixes.insert(p.bytes().rev(), out)
-            }
-            ValueMatcher::EqualsIgnoreCase(p) => {
-                self.folds = true;
-                add_bytes(
-                    &mut self.folded_exact,
-                    &mut self.out_lists,
-                    p.as_bytes(),
-                    out,
-                )
-            }
+            ValueMatcher::PrefixIgnoreCase(p) => self.folded_prefixes.insert(p.bytes(), out),
+            ValueMatcher::SuffixIgnoreCase(p) => self.folded_suffixes.insert(p.bytes().rev(), out),
+            ValueMatcher::EqualsIgnoreCase(p) => add_bytes(
+                &mut self.folded_exact,
+                &mut self.out_lists,
+                p.as_bytes(),
+                out,
+            ),
             ValueMatcher::Wildcard(w) => self.insert_wildcard(w, out),
             ValueMatcher::Numeric(range) => {
                 self.ranges.insert(edge(range.low), edge(range.high), out)
@@ -259,7 +352,6 @@ impl FieldMachine {
                 }
             }
             AnythingBut::IgnoreCase(list) => {
-                self.folds = true;
                 for p in list {
                     add_bytes(
                         &mut self.folded_exact,
@@ -386,13 +478,11 @@ impl FieldMachine {
         ] {
             list.retain(keep);
         }
-        self.folds = !(self.folded_exact.is_empty()
-            && self.folded_prefixes.is_empty()
-            && self.folded_suffixes.is_empty());
         if self.wildcards.iter().all(Option::is_none) {
             self.wildcards.clear();
             self.free_wildcards.clear();
         }
+        self.refresh_parts();
         dropped
     }
 
@@ -405,24 +495,28 @@ impl FieldMachine {
         scratch: &mut ValueScratch,
         hit: &mut impl FnMut(u32),
     ) {
-        scratch.next_run();
+        let parts = self.parts;
+        // Exclusions exist only where some `anything-but` does.
+        let excludes = parts.has(Parts::ANYTHING_BUT | Parts::DEFERRED_ANYTHING_BUT);
+        if excludes {
+            scratch.next_run();
+        }
         let excluded = &mut Exclusions {
             marks: &mut scratch.excluded,
             run: scratch.run,
-            counts: (!tied && !self.deferred_anything_but.is_empty())
+            counts: (!tied && parts.has(Parts::DEFERRED_ANYTHING_BUT))
                 .then_some((&mut scratch.untied_exclusions, scratch.event)),
         };
         match value {
-            Value::String(bytes) => {
+            Value::String { bytes, ascii } => {
                 // Byte-wise matching needs no `str`; folding, IPs and wildcards do, and only
-                // then is the UTF-8 looked at again.
-                let needs_text = self.folds
-                    || !(self.ipv4.is_empty() && self.ipv6.is_empty())
-                    || self.wildcards.len() > self.free_wildcards.len();
-                let s = if needs_text {
-                    match crate::scan::ascii_str(bytes)
-                        .map_or_else(|| std::str::from_utf8(bytes), Ok)
-                    {
+                // then is the UTF-8 looked at again (unless the reader saw it was ASCII).
+                let ascii = ascii || (parts.has(Parts::TEXT) && bytes.is_ascii());
+                let s = if ascii {
+                    // SAFETY: ASCII bytes are valid UTF-8.
+                    unsafe { std::str::from_utf8_unchecked(bytes) }
+                } else if parts.has(Parts::TEXT) {
+                    match std::str::from_utf8(bytes) {
                         Ok(s) => s,
                         Err(_) => {
                             debug_assert!(false, "the reader passes only valid UTF-8");
@@ -433,34 +527,40 @@ impl FieldMachine {
                     ""
                 };
                 let mut emit = |out: &Out| self.emit(*out, s, excluded, hit);
-                if !self.exact.is_empty() {
-                    if let Some(outs) = self.exact.get(bytes) {
+                if parts.has(Parts::EXACT) {
+                    if let Some(outs) = self.exact.get(Bytes::new(bytes)) {
                         outs.for_each(&self.out_lists, &mut emit);
                     }
                 }
-                if !self.prefixes.is_empty() {
-                    self.prefixes.walk(bytes.iter().copied(), |outs| {
-                        outs.iter().for_each(&mut emit)
-                    });
+                if parts.has(Parts::PREFIXES) {
+                    self.prefixes.walk(bytes.iter().copied(), &mut emit);
                 }
-                if !self.suffixes.is_empty() {
-                    self.suffixes.walk(bytes.iter().rev().copied(), |outs| {
-                        outs.iter().for_each(&mut emit)
-                    });
+                if parts.has(Parts::SUFFIXES) {
+                    self.suffixes.walk(bytes.iter().rev().copied(), &mut emit);
                 }
-                if self.folds {
+                if parts.has(Parts::FOLDS) {
                     let folded = &mut scratch.folded;
                     folded.clear();
-                    fold_into(s, folded);
-                    if let Some(outs) = self.folded_exact.get(folded.as_bytes()) {
-                        outs.for_each(&self.out_lists, &mut emit);
+                    if ascii {
+                        fold_ascii_into(bytes, folded);
+                    } else {
+                        fold_into(s, folded);
                     }
-                    self.folded_prefixes
-                        .walk(folded.bytes(), |outs| outs.iter().for_each(&mut emit));
-                    self.folded_suffixes
-                        .walk(folded.bytes().rev(), |outs| outs.iter().for_each(&mut emit));
+                    let folded = folded.as_slice();
+                    if parts.has(Parts::FOLDED_EXACT) {
+                        if let Some(outs) = self.folded_exact.get(Bytes::new(folded)) {
+                            outs.for_each(&self.out_lists, &mut emit);
+                        }
+                    }
+                    if parts.has(Parts::FOLDED_PREFIXES) {
+                        self.folded_prefixes.walk(folded.iter().copied(), &mut emit);
+                    }
+                    if parts.has(Parts::FOLDED_SUFFIXES) {
+                        self.folded_suffixes
+                            .walk(folded.iter().rev().copied(), &mut emit);
+                    }
                 }
-                if !(self.ipv4.is_empty() && self.ipv6.is_empty()) {
+                if parts.has(Parts::IPS) {
                     match parse_ip(s) {
                         Some(std::net::IpAddr::V4(ip)) => self
                             .ipv4
@@ -471,51 +571,58 @@ impl FieldMachine {
                         None => {}
                     }
                 }
-                for &id in &self.floating {
-                    emit(&Out::Wildcard(id));
+                if parts.has(Parts::FLOATING) {
+                    for &id in &self.floating {
+                        emit(&Out::Wildcard(id));
+                    }
                 }
             }
             Value::Number { text, value } => {
                 let mut emit = |out: &Out| self.emit(*out, "", excluded, hit);
                 if let Some(v) = value {
                     let key = number_key(v);
-                    if let Some(outs) = self.numbers.get(&key) {
-                        outs.for_each(&self.out_lists, &mut emit);
+                    if parts.has(Parts::NUMBERS) {
+                        if let Some(outs) = self.numbers.get(&key) {
+                            outs.for_each(&self.out_lists, &mut emit);
+                        }
                     }
-                    self.ranges
-                        .lookup(key, |outs| outs.iter().for_each(&mut emit));
+                    if parts.has(Parts::RANGES) {
+                        self.ranges
+                            .lookup(key, |outs| outs.iter().for_each(&mut emit));
+                    }
                 }
-                if !self.number_texts.is_empty() {
+                if parts.has(Parts::NUMBER_TEXTS) {
                     if let Some(outs) = self.number_texts.get(text) {
                         outs.for_each(&self.out_lists, &mut emit);
                     }
                 }
             }
-            Value::Bool(true) => self
-                .trues
-                .iter()
-                .for_each(|o| self.emit(*o, "", excluded, hit)),
-            Value::Bool(false) => self
-                .falses
-                .iter()
-                .for_each(|o| self.emit(*o, "", excluded, hit)),
-            Value::Null => self
-                .nulls
-                .iter()
-                .for_each(|o| self.emit(*o, "", excluded, hit)),
+            Value::Bool(_) | Value::Null if parts.has(Parts::LITERALS) => {
+                let outs = match value {
+                    Value::Bool(true) => &self.trues,
+                    Value::Bool(false) => &self.falses,
+                    _ => &self.nulls,
+                };
+                outs.iter().for_each(|o| self.emit(*o, "", excluded, hit));
+            }
+            Value::Bool(_) | Value::Null => {}
         }
-        for out in &self.any_value {
-            self.emit(*out, "", excluded, hit);
-        }
-        for &(ab, cond) in &self.anything_but {
-            if !excluded.contains(ab) {
-                hit(cond);
+        if parts.has(Parts::ANY_VALUE) {
+            for out in &self.any_value {
+                self.emit(*out, "", excluded, hit);
             }
         }
-        if tied {
-            for &(ab, cond) in &self.deferred_anything_but {
+        if excludes {
+            for &(ab, cond) in &self.anything_but {
                 if !excluded.contains(ab) {
                     hit(cond);
+                }
+            }
+            if tied {
+                for &(ab, cond) in &self.deferred_anything_but {
+                    if !excluded.contains(ab) {
+                        hit(cond);
+                    }
                 }
             }
         }
@@ -547,10 +654,10 @@ fn edge(bound: Bound) -> Edge<u64> {
 }
 
 fn add_bytes(map: &mut FastMap<ByteKey, Outs>, lists: &mut OutLists, key: &[u8], out: Out) {
-    match map.get_mut(key) {
+    match map.get_mut(Bytes::new(key)) {
         Some(outs) => outs.push(out, lists),
         None => {
-            map.insert(ByteKey::from_slice(key), Outs::one(out));
+            map.insert(ByteKey(SmallVec::from_slice(key)), Outs::one(out));
         }
     }
 }
