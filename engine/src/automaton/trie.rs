@@ -3,8 +3,15 @@
 //!
 //! Walking a value's bytes from the root visits exactly the nodes of the value's prefixes that
 //! some entry uses, so the work per value is bounded by its length, not by the number of entries.
-//! Nodes are kept in an [`Arena`]; removing the last output of a branch frees the
-//! branch, so deleting rules leaves no stranded states.
+//!
+//! The trie is path-compressed (a radix trie): every node but the root holds the label of the
+//! edge into it, one or more bytes, whose first byte is the one its parent dispatches on. Keys
+//! share few prefixes, so most of a key is a chain of single-child nodes; as one label, that chain
+//! costs a walk a run of byte comparisons instead of a child lookup per byte. The trie is kept
+//! canonical: every node but the root has outputs or at least two children.
+//!
+//! Nodes are kept in an [`Arena`]; removing outputs frees the nodes left with nothing to do and
+//! merges the ones left as mere links, so deleting rules leaves no stranded states.
 
 use smallvec::SmallVec;
 
@@ -13,11 +20,33 @@ use super::Out;
 
 #[derive(Debug, Clone, Default)]
 struct Node {
-    /// Sorted by byte.
+    /// The bytes of the edge into this node; empty only at the root (and in freed slots).
+    /// Sixteen bytes fit inline at no cost in size over fewer, and cover most labels.
+    label: SmallVec<[u8; 16]>,
+    /// The first byte of each child's label, with the child; sorted by byte.
     children: SmallVec<[(u8, u32); 2]>,
     outputs: SmallVec<[Out; 1]>,
-    parent: u32,
-    byte: u8,
+}
+
+impl Node {
+    #[inline(always)]
+    fn child(&self, byte: u8) -> Option<u32> {
+        let children = self.children.as_slice();
+        if children.len() <= 8 {
+            children.iter().find(|(b, _)| *b == byte).map(|&(_, n)| n)
+        } else {
+            children
+                .binary_search_by_key(&byte, |&(b, _)| b)
+                .ok()
+                .map(|i| children[i].1)
+        }
+    }
+
+    /// The label past its first byte, which the parent has already matched.
+    #[inline(always)]
+    fn label_rest(&self) -> &[u8] {
+        &self.label[1..]
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -26,8 +55,6 @@ pub(crate) struct ByteTrie {
 }
 
 const ROOT: u32 = 0;
-/// The parent of a node on the free list.
-const FREED: u32 = u32::MAX;
 
 impl Default for ByteTrie {
     fn default() -> Self {
@@ -38,58 +65,82 @@ impl Default for ByteTrie {
 }
 
 impl ByteTrie {
-    /// Attach `out` to the node for `key`, creating the path.
+    /// Attach `out` to the node for `key`, creating the path (and splitting the edge where `key`
+    /// diverges from a label or ends inside one).
     pub(crate) fn insert(&mut self, key: impl IntoIterator<Item = u8>, out: Out) {
+        let key: SmallVec<[u8; 32]> = key.into_iter().collect();
+        let mut rest = key.as_slice();
         let mut at = ROOT;
-        for byte in key {
-            at = match self.child(at, byte) {
-                Some(next) => next,
-                None => self.add_child(at, byte),
+        while let Some(&first) = rest.first() {
+            let Some(child) = self.nodes[at].child(first) else {
+                at = self.add_child(at, rest);
+                break;
             };
+            let label = &self.nodes[child].label;
+            let common = label.iter().zip(rest).take_while(|(l, k)| l == k).count();
+            if common < label.len() {
+                self.split(child, common);
+            }
+            rest = &rest[common..];
+            at = child;
         }
         self.nodes[at].outputs.push(out);
     }
 
-    /// Keep only the outputs `keep` accepts, freeing every node left with nothing to do.
+    /// Keep only the outputs `keep` accepts, freeing every node left with nothing to do and
+    /// merging every node left as a mere link into its only child.
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&Out) -> bool) {
-        let mut emptied = Vec::new();
-        for (id, node) in self.nodes.iter_mut() {
+        let mut dropped_any = false;
+        for (_, node) in self.nodes.iter_mut() {
             let before = node.outputs.len();
             node.outputs.retain(|out| keep(out));
-            if node.outputs.len() != before && node.outputs.is_empty() {
-                emptied.push(id);
-            }
+            dropped_any |= node.outputs.len() != before;
         }
-        for id in emptied {
-            self.prune(id);
+        if dropped_any {
+            self.restore_canonical_form();
         }
     }
 
-    /// Calls `visit` with the outputs of every node on `key`'s path from the root (the root's
-    /// first), as far as the trie goes.
+    /// Calls `visit` with each output of every node on `key`'s path from the root (the root's
+    /// first), as far as the trie goes: a node counts when `key` runs through all of its label.
     #[inline]
-    pub(crate) fn walk(&self, key: impl IntoIterator<Item = u8>, mut visit: impl FnMut(&[Out])) {
-        let mut at = ROOT;
-        visit(&self.nodes[ROOT].outputs);
-        for byte in key {
-            match self.child(at, byte) {
-                Some(next) => at = next,
-                None => return,
+    pub(crate) fn walk(&self, key: impl IntoIterator<Item = u8>, visit: &mut impl FnMut(&Out)) {
+        let mut node = &self.nodes[ROOT];
+        let mut key = key.into_iter();
+        loop {
+            if !node.outputs.is_empty() {
+                node.outputs.iter().for_each(&mut *visit);
             }
-            visit(&self.nodes[at].outputs);
+            let Some(byte) = key.next() else { return };
+            let Some(next) = node.child(byte) else { return };
+            node = &self.nodes[next];
+            for &expected in node.label_rest() {
+                if key.next() != Some(expected) {
+                    return;
+                }
+            }
         }
     }
 
-    /// How many outputs the node for `key` holds (0 when there is no such node).
+    /// How many outputs the node for `key` holds (0 when there is no such node, `key` ending
+    /// inside a label included).
     pub(crate) fn outputs_at(&self, key: impl IntoIterator<Item = u8>) -> usize {
-        let mut at = ROOT;
-        for byte in key {
-            match self.child(at, byte) {
-                Some(next) => at = next,
-                None => return 0,
+        let mut node = &self.nodes[ROOT];
+        let mut key = key.into_iter();
+        loop {
+            let Some(byte) = key.next() else {
+                return node.outputs.len();
+            };
+            let Some(next) = node.child(byte) else {
+                return 0;
+            };
+            node = &self.nodes[next];
+            for &expected in node.label_rest() {
+                if key.next() != Some(expected) {
+                    return 0;
+                }
             }
         }
-        self.nodes[at].outputs.len()
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -103,63 +154,88 @@ impl ByteTrie {
         self.nodes.live()
     }
 
-    #[inline]
-    fn child(&self, at: u32, byte: u8) -> Option<u32> {
-        let children = &self.nodes[at].children;
-        if children.len() <= 8 {
-            children.iter().find(|(b, _)| *b == byte).map(|&(_, n)| n)
-        } else {
-            children
-                .binary_search_by_key(&byte, |&(b, _)| b)
-                .ok()
-                .map(|i| children[i].1)
-        }
-    }
-
-    fn add_child(&mut self, at: u32, byte: u8) -> u32 {
+    /// Add a child of `at` with edge `label` (non-empty, and not starting with the first byte of
+    /// another child's label).
+    fn add_child(&mut self, at: u32, label: &[u8]) -> u32 {
         let node = Node {
-            parent: at,
-            byte,
+            label: SmallVec::from_slice(label),
             ..Node::default()
         };
         let id = self.nodes.add(node);
+        let byte = label[0];
         let children = &mut self.nodes[at].children;
         let i = children.partition_point(|&(b, _)| b < byte);
         children.insert(i, (byte, id));
         id
     }
 
-    /// Free `at` and its ancestors while they have no outputs and no children.
-    fn prune(&mut self, mut at: u32) {
-        while at != ROOT {
-            let node = &self.nodes[at];
-            if !node.outputs.is_empty() || !node.children.is_empty() || node.parent == FREED {
-                return;
-            }
-            let (parent, byte) = (node.parent, node.byte);
-            self.nodes.free(
-                at,
-                Node {
-                    parent: FREED,
-                    ..Node::default()
-                },
-            );
-            let siblings = &mut self.nodes[parent].children;
-            if let Some(i) = siblings.iter().position(|&(b, _)| b == byte) {
-                siblings.remove(i);
-            }
-            at = parent;
+    /// Cut the edge into `at` after its first `len` bytes (0 < `len` < label length): `at`
+    /// keeps the upper part, so its parent's entry stays valid, and hands its outputs and
+    /// children to a new node below on the rest of the label.
+    fn split(&mut self, at: u32, len: usize) {
+        let node = &mut self.nodes[at];
+        let lower = Node {
+            label: SmallVec::from_slice(&node.label[len..]),
+            children: std::mem::take(&mut node.children),
+            outputs: std::mem::take(&mut node.outputs),
+        };
+        node.label.truncate(len);
+        let byte = lower.label[0];
+        let id = self.nodes.add(lower);
+        self.nodes[at].children.push((byte, id));
+    }
+
+    /// After outputs were dropped: free every node with no outputs and no children, and merge
+    /// every other non-root node without outputs that has a single child with that child.
+    fn restore_canonical_form(&mut self) {
+        // Parents come before their children here, so going through it backwards settles
+        // every subtree before the node above it looks at it.
+        let mut preorder = vec![ROOT];
+        let mut i = 0;
+        while let Some(&at) = preorder.get(i) {
+            preorder.extend(self.nodes[at].children.iter().map(|&(_, child)| child));
+            i += 1;
         }
+        for &at in preorder.iter().rev() {
+            // A settled child is idle only when it has neither outputs nor children left.
+            let mut children = std::mem::take(&mut self.nodes[at].children);
+            children.retain(|&mut (_, child)| {
+                let node = &self.nodes[child];
+                let idle = node.outputs.is_empty() && node.children.is_empty();
+                if idle {
+                    self.nodes.free(child, Node::default());
+                }
+                !idle
+            });
+            self.nodes[at].children = children;
+            let node = &self.nodes[at];
+            if at != ROOT && node.outputs.is_empty() && node.children.len() == 1 {
+                self.merge_with_only_child(at);
+            }
+        }
+    }
+
+    /// Append the label of `at`'s only child to `at`'s and take over its outputs and children,
+    /// freeing the child; `at` keeps its id so its parent's entry stays valid.
+    fn merge_with_only_child(&mut self, at: u32) {
+        let child_id = self.nodes[at].children[0].1;
+        let child = std::mem::take(&mut self.nodes[child_id]);
+        self.nodes.free(child_id, Node::default());
+        let node = &mut self.nodes[at];
+        node.label.extend_from_slice(&child.label);
+        node.children = child.children;
+        node.outputs = child.outputs;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn collect(trie: &ByteTrie, key: &str) -> Vec<Out> {
         let mut seen = Vec::new();
-        trie.walk(key.bytes(), |outs| seen.extend_from_slice(outs));
+        trie.walk(key.bytes(), &mut |out: &Out| seen.push(*out));
         seen
     }
 
@@ -179,26 +255,172 @@ mod tests {
     }
 
     #[test]
+    fn labels_split_where_keys_diverge_or_end() {
+        let mut trie = ByteTrie::default();
+        trie.insert("Polygon".bytes(), Out::Cond(0));
+        assert_eq!(trie.live_nodes(), 2, "one node for the whole key");
+        trie.insert("Poly".bytes(), Out::Cond(1));
+        trie.insert("Polka".bytes(), Out::Cond(2));
+        // root, "Pol", "y", "gon", "ka"
+        assert_eq!(trie.live_nodes(), 5);
+        assert_eq!(collect(&trie, "Polygons"), [Out::Cond(1), Out::Cond(0)]);
+        assert_eq!(collect(&trie, "Polygo"), [Out::Cond(1)]);
+        assert_eq!(collect(&trie, "Polka"), [Out::Cond(2)]);
+        assert_eq!(collect(&trie, "Pol"), []);
+        assert_eq!(trie.outputs_at("Pol".bytes()), 0);
+        assert_eq!(trie.outputs_at("Po".bytes()), 0);
+        assert_eq!(trie.outputs_at("Poly".bytes()), 1);
+    }
+
+    #[test]
     fn retaining_nothing_frees_every_node() {
         let mut trie = ByteTrie::default();
         let keys = ["abc", "abd", "x", "", "abc", "a"];
         for (i, k) in keys.iter().enumerate() {
             trie.insert(k.bytes(), Out::Cond(i as u32));
         }
+        // root, "a", "b", "c", "d", "x": every node but the root branches or has outputs.
         let live_before = trie.live_nodes();
+        assert_eq!(live_before, 6);
         trie.retain(|out| *out != Out::Cond(1));
-        assert_eq!(
-            trie.live_nodes(),
-            live_before - 1,
-            "only abd's own node goes"
-        );
+        // abd's own node goes, and "b", left as a mere link, merges with "c" into "bc".
+        assert_eq!(trie.live_nodes(), live_before - 2);
         assert_eq!(collect(&trie, "abd"), [Out::Cond(3), Out::Cond(5)]);
+        assert_eq!(
+            collect(&trie, "abc"),
+            [Out::Cond(3), Out::Cond(5), Out::Cond(0), Out::Cond(4)]
+        );
         trie.retain(|_| false);
         assert_eq!(trie.live_nodes(), 1);
         assert!(trie.is_empty());
-        // Freed nodes are reused.
+        // Freed nodes are reused; "zz" is a single node.
         trie.insert("zz".bytes(), Out::Cond(9));
         assert_eq!(trie.nodes.slots(), 6);
-        assert_eq!(trie.live_nodes(), 3);
+        assert_eq!(trie.live_nodes(), 2);
+    }
+
+    /// Checks the trie is canonical and holds no unreachable live node.
+    fn check_shape(trie: &ByteTrie) -> Result<(), TestCaseError> {
+        let mut reachable = 0;
+        let mut stack = vec![ROOT];
+        while let Some(at) = stack.pop() {
+            reachable += 1;
+            let node = &trie.nodes[at];
+            if at == ROOT {
+                prop_assert!(node.label.is_empty());
+            } else {
+                prop_assert!(!node.label.is_empty());
+                prop_assert!(
+                    !node.outputs.is_empty() || node.children.len() >= 2,
+                    "non-canonical node {:?}",
+                    node
+                );
+            }
+            prop_assert!(node.children.windows(2).all(|w| w[0].0 < w[1].0));
+            for &(byte, child) in &node.children {
+                prop_assert_eq!(trie.nodes[child].label.first(), Some(&byte));
+                stack.push(child);
+            }
+        }
+        prop_assert_eq!(reachable, trie.live_nodes());
+        Ok(())
+    }
+
+    const ALPHABET: &[u8] = b"abc";
+
+    fn key() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(proptest::sample::select(ALPHABET), 0..=4)
+    }
+
+    fn out() -> impl Strategy<Value = Out> {
+        (0..3u8, 0..4u32).prop_map(|(kind, n)| match kind {
+            0 => Out::Cond(n),
+            1 => Out::Exclude(n),
+            _ => Out::Wildcard(n),
+        })
+    }
+
+    /// Which bit of a retain mask keeps `out`.
+    fn bit(out: Out) -> u32 {
+        match out {
+            Out::Cond(n) => n,
+            Out::Exclude(n) => n + 2,
+            Out::Wildcard(n) => n + 4,
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Insert(Vec<u8>, Out),
+        Retain(u8),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (key(), out()).prop_map(|(k, o)| Op::Insert(k, o)),
+            1 => any::<u8>().prop_map(Op::Retain),
+        ]
+    }
+
+    /// Every string over the alphabet (and one byte outside it) up to one byte longer than keys.
+    fn queries() -> Vec<Vec<u8>> {
+        let mut all = vec![Vec::new()];
+        let mut i = 0;
+        while i < all.len() {
+            if all[i].len() < 5 {
+                for &byte in ALPHABET.iter().chain(b"z") {
+                    let mut longer = all[i].clone();
+                    longer.push(byte);
+                    all.push(longer);
+                }
+            }
+            i += 1;
+        }
+        all
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn agrees_with_a_scan(ops in proptest::collection::vec(op(), 0..48)) {
+            let queries = queries();
+            let mut trie = ByteTrie::default();
+            let mut model: Vec<(Vec<u8>, Out)> = Vec::new();
+            for op in ops {
+                match op {
+                    Op::Insert(key, out) => {
+                        trie.insert(key.iter().copied(), out);
+                        model.push((key, out));
+                    }
+                    Op::Retain(mask) => {
+                        let keep = |out: &Out| mask >> (bit(*out) % 8) & 1 == 1;
+                        trie.retain(keep);
+                        model.retain(|(_, out)| keep(out));
+                    }
+                }
+                check_shape(&trie)?;
+                prop_assert_eq!(trie.is_empty(), model.is_empty());
+                for query in &queries {
+                    // Shorter keys first; a key's outputs in the order they were added.
+                    let mut expected: Vec<(usize, Out)> = model
+                        .iter()
+                        .filter(|(key, _)| query.starts_with(key))
+                        .map(|(key, out)| (key.len(), *out))
+                        .collect();
+                    expected.sort_by_key(|&(len, _)| len);
+                    let expected: Vec<Out> = expected.into_iter().map(|(_, out)| out).collect();
+                    let mut seen = Vec::new();
+                    trie.walk(query.iter().copied(), &mut |out: &Out| seen.push(*out));
+                    prop_assert_eq!(seen, expected, "walk {:?}", query);
+                    let exact = model.iter().filter(|(key, _)| key == query).count();
+                    prop_assert_eq!(trie.outputs_at(query.iter().copied()), exact);
+                }
+            }
+            trie.retain(|_| false);
+            prop_assert_eq!(trie.live_nodes(), 1);
+            prop_assert!(trie.is_empty());
+            check_shape(&trie)?;
+        }
     }
 }
