@@ -76,6 +76,7 @@ mod json;
 pub mod limits;
 mod matcher;
 mod pattern;
+mod prefetch;
 mod reference;
 mod scan;
 mod shared;

@@ -4,6 +4,7 @@ use std::cell::RefCell;
 
 use crate::automaton::evaluate::EventState;
 use crate::automaton::Automaton;
+use crate::prefetch;
 use crate::scan::{read_event, ReadBuffers};
 use crate::{EventError, Pattern, PatternError};
 
@@ -158,6 +159,13 @@ impl Matcher {
 
     /// The hot-path form: clears `names`, then pushes the matching names into it, using
     /// `scratch` as working memory.
+    ///
+    /// It also asks the CPU to load the first bytes that follow `event` in memory: when events
+    /// are matched back to back from one buffer (lines of a file, a socket read, a queue's
+    /// batch), those are the next event's, which is then in cache when its turn comes. That
+    /// hides most of the memory latency of a stream larger than the caches; where the bytes
+    /// after are something else, it costs a few cache lines. [`Matcher::matches_batch`] does
+    /// the same for events anywhere in memory.
     pub fn matches_with<'m>(
         &'m self,
         event: &[u8],
@@ -165,6 +173,8 @@ impl Matcher {
         names: &mut Vec<&'m str>,
     ) -> Result<(), EventError> {
         names.clear();
+        prefetch::event_start(event);
+        prefetch::bytes_after(event);
         let Scratch { state, buffers } = scratch;
         state.begin(&self.automaton);
         buffers.values.begin_event();
@@ -200,7 +210,7 @@ impl Matcher {
     ) {
         for (i, event) in events.iter().enumerate() {
             if let Some(ahead) = events.get(i + PREFETCH_DISTANCE) {
-                prefetch_start(ahead.as_ref());
+                prefetch::event_start(ahead.as_ref());
             }
             match self.matches_with(event.as_ref(), scratch, names) {
                 Ok(()) => each(i, Ok(names)),
@@ -213,23 +223,3 @@ impl Matcher {
 /// How many events ahead [`Matcher::matches_batch`] prefetches: one event's match is too short
 /// to cover a memory access, two are enough (measured on the citylots2 benchmark).
 const PREFETCH_DISTANCE: usize = 2;
-
-/// How much of an upcoming event is prefetched: the reader often stops within the first few
-/// hundred bytes, and the hardware prefetcher follows on when it does not.
-#[cfg(target_arch = "x86_64")]
-const PREFETCH_BYTES: usize = 384;
-
-/// Hints the CPU to start loading the first [`PREFETCH_BYTES`] of `event` into cache. Only a
-/// hint: results never depend on it; a no-op where there is no stable prefetch instruction.
-#[inline(always)]
-fn prefetch_start(event: &[u8]) {
-    #[cfg(target_arch = "x86_64")]
-    for offset in (0..event.len().min(PREFETCH_BYTES)).step_by(64) {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: the address is inside `event`, and a prefetch neither reads into the
-        // program nor faults; SSE (which has PREFETCHT0) is part of the x86_64 baseline.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(event.as_ptr().add(offset).cast()) }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = event;
-}

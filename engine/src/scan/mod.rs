@@ -20,8 +20,8 @@ use crate::automaton::Automaton;
 use crate::limits::{MAX_DEPTH, MAX_EVENT_BYTES};
 use crate::{EventError, Validation};
 use skip::{
-    scan_number, scan_string, skip_rest_structural, skip_value, skip_whitespace, ScanError,
-    SkipMode,
+    scan_number, scan_string, scan_string_value, skip_rest_structural, skip_unneeded_members,
+    skip_value, skip_whitespace, MemberStop, ScanError, SkipMode, Window,
 };
 
 /// Buffers the reader keeps between events.
@@ -64,6 +64,7 @@ pub(crate) fn read_event(
                 mode,
                 state,
                 buffers,
+                window: Window::default(),
             };
             reader.event().map_err(convert)
         }
@@ -98,6 +99,8 @@ struct Reader<'a, 'm> {
     mode: SkipMode,
     state: &'a mut EventState,
     buffers: &'a mut ReadBuffers,
+    /// Structural mode's classified bytes, for skipping unneeded members.
+    window: Window,
 }
 
 type Result<T> = std::result::Result<T, ScanError>;
@@ -174,7 +177,26 @@ impl Reader<'_, '_> {
             if !matches!(self.peek(), Some(b'"')) {
                 return Err(syntax(self.pos, "expected a string key"));
             }
-            let child = self.key(level)?;
+            let child = if structural {
+                match skip_unneeded_members(self.bytes, self.pos, &mut self.window, |key| {
+                    level.step(key)
+                }) {
+                    MemberStop::Needed { close, found } => {
+                        self.pos = close + 1;
+                        Some(found)
+                    }
+                    MemberStop::Key(at) => {
+                        self.pos = at;
+                        self.key(level)?
+                    }
+                    MemberStop::Closed(end) => {
+                        self.pos = end;
+                        return Ok(Flow::Continue);
+                    }
+                }
+            } else {
+                self.key(level)?
+            };
             if self.next_token() != b':' {
                 return Err(syntax(self.pos, "expected ':' after a key"));
             }
@@ -321,16 +343,19 @@ impl Reader<'_, '_> {
         let text = &mut self.buffers.text;
         let value = match bytes.get(start).copied().unwrap_or(b' ') {
             b'"' => {
-                let (end, escaped) = scan_string(bytes, start + 1, SkipMode::Full)?;
+                let (end, escaped, ascii) = scan_string_value(bytes, start + 1)?;
                 self.pos = end + 1;
                 // Checked in full (escapes, UTF-8, control characters) whatever the mode: the
                 // value automaton relies on it.
                 if escaped {
                     text.clear();
                     unescape_into(bytes, start + 1, end, text)?;
-                    Value::String(text)
+                    Value::String { bytes: text, ascii }
                 } else {
-                    Value::String(&bytes[start + 1..end])
+                    Value::String {
+                        bytes: &bytes[start + 1..end],
+                        ascii,
+                    }
                 }
             }
             b'-' | b'0'..=b'9' => {

@@ -28,12 +28,14 @@ use crate::limits::MAX_DEPTH;
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 mod full;
+mod members;
 mod structural;
 #[cfg(test)]
 mod tests;
 mod vector;
 
 use full::{scan_number_full, scan_string_full, skip_value_full};
+pub(crate) use members::{skip_unneeded_members, MemberStop, Window};
 pub(crate) use structural::skip_rest_structural;
 use structural::{scalar_end, scan_string_structural, skip_value_structural};
 
@@ -127,6 +129,21 @@ pub(crate) fn scan_string(
         return Ok((close, false));
     }
     scan_string_general(bytes, pos, mode)
+}
+
+/// [`scan_string`] in full mode, for a string value about to be matched: also says whether the
+/// string is known to be plain ASCII (no escapes, nothing below 0x20 or above 0x7f), which the
+/// inlined fast path finds out for free; `false` means "not known", not "not ASCII".
+#[inline]
+pub(crate) fn scan_string_value(
+    bytes: &[u8],
+    pos: usize,
+) -> Result<(usize, bool, bool), ScanError> {
+    if let Some(close) = vector::plain_string(bytes, pos, true) {
+        return Ok((close, false, true));
+    }
+    let (close, escaped) = scan_string_general(bytes, pos, SkipMode::Full)?;
+    Ok((close, escaped, false))
 }
 
 /// [`scan_string`] without the inlined fast path: long strings, escapes, non-ASCII, errors,

@@ -77,6 +77,19 @@ mod paths {
         let end = scalar_end(bytes, i);
         (end > pos).then_some(end)
     }
+
+    /// Bit masks of the quotes and of the backslashes among the 64 bytes of `block` (bit i for
+    /// byte i).
+    #[inline(always)]
+    pub(in super::super) fn quotes64(block: &[u8; 64]) -> Option<(u64, u64)> {
+        let (mut quotes, mut backslashes) = (0, 0);
+        for lane in 0..4 {
+            let v = Block::load(block, 16 * lane)?;
+            quotes |= u64::from(v.eq(b'"').mask()) << (16 * lane);
+            backslashes |= u64::from(v.eq(b'\\').mask()) << (16 * lane);
+        }
+        Some((quotes, backslashes))
+    }
 }
 
 /// No 16-byte vectors on this target: the callers' word-at-a-time loops do all the work.
@@ -99,9 +112,14 @@ mod paths {
     pub(in super::super) fn scalar(_: &[u8], _: usize) -> Option<usize> {
         None
     }
+
+    #[inline(always)]
+    pub(in super::super) fn quotes64(_: &[u8; 64]) -> Option<(u64, u64)> {
+        None
+    }
 }
 
-pub(super) use paths::{digits, plain_string, scalar};
+pub(super) use paths::{digits, plain_string, quotes64, scalar};
 
 /// 16 bytes in an SSE2 register. The intrinsics are `unsafe` only because they need SSE2, which
 /// this module is compiled with (it is in the x86_64 baseline).
