@@ -43,7 +43,7 @@ impl Number {
     /// `12345678901234567890`, `1e400` no). Patterns compare other numbers as text.
     pub(crate) fn comparable_only(mut self) -> Number {
         if let Some(v) = self.value {
-            if decimal_digits(&format!("{v:e}")) != decimal_digits(&self.text) {
+            if decimal_digits(&shortest_text(v)) != decimal_digits(&self.text) {
                 self.value = None;
             }
         }
@@ -67,6 +67,15 @@ impl Number {
             _ => self.text == other.text,
         }
     }
+}
+
+/// The shortest decimal text that reads back as `v` (finite), by serde_json's writer (Ryū):
+/// its code is there anyway, where `{:e}` would add the standard library's float formatting,
+/// some 15 KB of WebAssembly. Where two texts are equally short and equally near `v`, Ryū takes
+/// the one with an even last digit, as Java's `Double.toString` does since JDK 19 (the standard
+/// library rounds the tie up).
+fn shortest_text(v: f64) -> String {
+    serde_json::Value::from(v).to_string()
 }
 
 /// A decimal number's value as (significant digits, exponent of the last digit), with zeros
@@ -423,10 +432,13 @@ mod tests {
         ] {
             assert!(num(exact).comparable_only().value().is_some(), "{exact}");
         }
+        // Halfway between two 17-digit texts: the even one is the value's text.
+        assert!(num("1192372860567767.2").comparable_only().value().is_some());
         for inexact in [
             "12345678901234567890",
             "1e400",
             "0.1000000000000000055511151231257827",
+            "1192372860567767.3",
         ] {
             assert!(
                 num(inexact).comparable_only().value().is_none(),
@@ -484,6 +496,24 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Ryū's text is a shortest round-trip text, as the standard library's is; they differ
+        /// only where two are equally short and equally near (Ryū takes the even last digit).
+        #[test]
+        fn shortest_text_agrees_with_std(bits in proptest::num::u64::ANY) {
+            let v = f64::from_bits(bits);
+            if v.is_finite() {
+                let (ryu, std) = (super::shortest_text(v), format!("{v:e}"));
+                proptest::prop_assert_eq!(ryu.parse::<f64>().unwrap(), v);
+                let (ours, theirs) = (decimal_digits(&ryu), decimal_digits(&std));
+                proptest::prop_assert_eq!(ours.1.len(), theirs.1.len(), "{} {}", ryu, std);
+                if ours != theirs {
+                    let last = |d: &(bool, String, i64)| d.1.as_bytes()[d.1.len() - 1] - b'0';
+                    proptest::prop_assert_eq!(last(&ours) % 2, 0, "{} {}", ryu, std);
+                    proptest::prop_assert_eq!(ours.2, theirs.2, "{} {}", ryu, std);
+                }
+            }
+        }
+
         /// Whatever serde_json accepts we accept with the same content, and vice versa for
         /// documents without out-of-range numbers or duplicate keys.
         #[test]

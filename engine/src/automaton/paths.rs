@@ -140,6 +140,13 @@ impl Level<'_> {
             if let Some(&(_, id)) = list.iter().find(|(segment, _)| same_bytes(segment, key)) {
                 return Some((id, true));
             }
+            // Only a dotted key can still lead somewhere: a child's segment, then a dot.
+            if !list
+                .iter()
+                .any(|(segment, _)| key.get(segment.len()) == Some(&b'.'))
+            {
+                return None;
+            }
         }
         self.trie.step_slow(&node.children, key)
     }

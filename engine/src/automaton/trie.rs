@@ -69,7 +69,12 @@ impl ByteTrie {
     /// diverges from a label or ends inside one).
     pub(crate) fn insert(&mut self, key: impl IntoIterator<Item = u8>, out: Out) {
         let key: SmallVec<[u8; 32]> = key.into_iter().collect();
-        let mut rest = key.as_slice();
+        self.insert_bytes(&key, out);
+    }
+
+    /// [`ByteTrie::insert`] past the key's collection: one copy for every kind of key.
+    fn insert_bytes(&mut self, key: &[u8], out: Out) {
+        let mut rest = key;
         let mut at = ROOT;
         while let Some(&first) = rest.first() {
             let Some(child) = self.nodes[at].child(first) else {

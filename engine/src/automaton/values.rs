@@ -129,8 +129,11 @@ impl ValueScratch {
 struct Exclusions<'a> {
     marks: &'a mut Vec<u32>,
     run: u32,
-    /// Count exclusions per event too (the value lies outside arrays of containers).
-    counts: Option<(&'a mut Vec<(u32, u32)>, u32)>,
+    counts: &'a mut Vec<(u32, u32)>,
+    event: u32,
+    /// Count exclusions per event in `counts` too (the value lies outside arrays of
+    /// containers, and the field has deferred `anything-but`s).
+    count: bool,
 }
 
 impl Exclusions<'_> {
@@ -144,13 +147,13 @@ impl Exclusions<'_> {
             return;
         }
         self.marks[i] = self.run;
-        if let Some((counts, event)) = &mut self.counts {
-            if i >= counts.len() {
-                counts.resize(i + 1, (0, 0));
+        if self.count {
+            if i >= self.counts.len() {
+                self.counts.resize(i + 1, (0, 0));
             }
-            let entry = &mut counts[i];
-            if entry.0 != *event {
-                *entry = (*event, 0);
+            let entry = &mut self.counts[i];
+            if entry.0 != self.event {
+                *entry = (self.event, 0);
             }
             entry.1 += 1;
         }
@@ -504,8 +507,9 @@ impl FieldMachine {
         let excluded = &mut Exclusions {
             marks: &mut scratch.excluded,
             run: scratch.run,
-            counts: (!tied && parts.has(Parts::DEFERRED_ANYTHING_BUT))
-                .then_some((&mut scratch.untied_exclusions, scratch.event)),
+            counts: &mut scratch.untied_exclusions,
+            event: scratch.event,
+            count: !tied && parts.has(Parts::DEFERRED_ANYTHING_BUT),
         };
         match value {
             Value::String { bytes, ascii } => {
