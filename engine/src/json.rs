@@ -433,7 +433,10 @@ mod tests {
             assert!(num(exact).comparable_only().value().is_some(), "{exact}");
         }
         // Halfway between two 17-digit texts: the even one is the value's text.
-        assert!(num("1192372860567767.2").comparable_only().value().is_some());
+        assert!(num("1192372860567767.2")
+            .comparable_only()
+            .value()
+            .is_some());
         for inexact in [
             "12345678901234567890",
             "1e400",
