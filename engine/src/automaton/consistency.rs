@@ -24,10 +24,13 @@ use smallvec::SmallVec;
 use crate::limits::MAX_FIELDS_PER_RULE;
 
 /// A value that satisfies condition number `slot`, or, if `absent`, a value of the field that
-/// `exists: false` condition `slot` wants absent.
+/// `exists: false` condition `slot` wants absent. Its membership is `arena[from..to]` in the
+/// arena passed to [`satisfiable`].
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Item {
     pub(crate) leaf: u32,
+    pub(crate) from: u32,
+    pub(crate) to: u32,
     pub(crate) slot: u8,
     pub(crate) absent: bool,
 }
@@ -85,22 +88,21 @@ impl Mask for Wide {
 
 /// Is there a consistent choice satisfying every condition in `required`, and every condition
 /// in `absence` either by a value or by its field having no value consistent with the choice?
-/// `membership` gives a leaf's `(array, index)` path; leaf ids must follow document order (the
-/// leaves inside one array element have consecutive ids), and a leaf without membership may
-/// have any id. Sorts `items`.
-pub(crate) fn satisfiable<'a, M: Mask>(
+/// An item's membership is its `(array, index)` path in `arena`. Leaf ids must follow document
+/// order (the leaves inside one array element have consecutive ids); a leaf without membership
+/// may have any id. Sorts `items`.
+pub(crate) fn satisfiable<M: Mask>(
     items: &mut [Item],
     required: M,
     absence: M,
-    membership: impl Fn(u32) -> &'a [(u32, u32)] + Copy,
+    arena: &[(u32, u32)],
 ) -> bool {
-    // A plain integer key: comparing memberships would cost a slice comparison (two lookups)
-    // per step of the sort.
+    // A plain integer key: comparing memberships would cost a slice comparison per step.
     items.sort_unstable_by_key(|item| item.leaf);
     let accepts = |&(satisfied, contradicted): &(M, M)| {
         satisfied.contains_all(required) && !absence.any_unmet(satisfied, contradicted)
     };
-    family(items, 0, membership).0.iter().any(accepts)
+    family(items, 0, arena).0.iter().any(accepts)
 }
 
 /// The pairs (satisfied, contradicted) that no other pair beats.
@@ -141,16 +143,15 @@ impl<M: Mask> Family<M> {
 /// are in document order: the values of each nested array, and of each of its elements, lie
 /// side by side, except for values at this element itself, which may come anywhere (a scalar
 /// of a nested array is at the element that holds the array: it is tied to no array element).
-fn family<'a, M: Mask>(
-    items: &[Item],
-    depth: usize,
-    membership: impl Fn(u32) -> &'a [(u32, u32)] + Copy,
-) -> Family<M> {
-    // The next step of the item at `i`: `None` for a value at this element itself.
-    let step_at = |i: usize| membership(items[i].leaf).get(depth).copied();
+fn family<M: Mask>(items: &[Item], depth: u32, arena: &[(u32, u32)]) -> Family<M> {
+    // The next step of `item`: `None` for a value at this element itself.
+    let step = |item: &Item| {
+        let at = item.from + depth;
+        (at < item.to).then(|| arena[at as usize])
+    };
     // The values at this element itself.
     let (mut satisfied, mut contradicted) = (M::default(), M::default());
-    let mut at_element = |item: Item| {
+    let mut at_element = |item: &Item| {
         if item.absent {
             contradicted.insert(item.slot);
         } else {
@@ -160,8 +161,8 @@ fn family<'a, M: Mask>(
     let mut result = Family::of((M::default(), M::default()));
     let mut i = 0;
     while i < items.len() {
-        let Some((array, _)) = step_at(i) else {
-            at_element(items[i]);
+        let Some((array, _)) = step(&items[i]) else {
+            at_element(&items[i]);
             i += 1;
             continue;
         };
@@ -169,22 +170,37 @@ fn family<'a, M: Mask>(
         let mut unused = M::default();
         let mut used = Family(SmallVec::new());
         while i < items.len() {
-            let Some(step) = step_at(i) else {
-                at_element(items[i]);
+            let Some(element) = step(&items[i]) else {
+                at_element(&items[i]);
                 i += 1;
                 continue;
             };
-            if step.0 != array {
+            if element.0 != array {
                 break;
             }
             let start = i;
-            while i < items.len() && step_at(i) == Some(step) {
-                if items[i].absent {
-                    unused.insert(items[i].slot);
+            // Whether some value lies deeper than the element itself.
+            let mut deeper = false;
+            // The element's own values, for when none lies deeper.
+            let mut pair = (M::default(), M::default());
+            while let Some(item) = items.get(i).filter(|item| step(item) == Some(element)) {
+                if item.absent {
+                    unused.insert(item.slot);
+                    pair.1.insert(item.slot);
+                } else {
+                    pair.0.insert(item.slot);
                 }
+                deeper |= item.to - item.from > depth + 1;
                 i += 1;
             }
-            for &pair in &family::<M>(&items[start..i], depth + 1, membership).0 {
+            if !deeper {
+                // What the recursion would find: the one pair of the element's values.
+                if !pair.0.is_empty() {
+                    used.add(pair);
+                }
+                continue;
+            }
+            for &pair in &family::<M>(&items[start..i], depth + 1, arena).0 {
                 if !pair.0.is_empty() {
                     used.add(pair);
                 }
@@ -207,9 +223,27 @@ mod tests {
         required: u64,
         absence: u64,
     ) -> bool {
+        let mut arena = Vec::new();
+        let paths: Vec<(u32, u32)> = leaves
+            .iter()
+            .map(|path| {
+                let from = arena.len() as u32;
+                arena.extend_from_slice(path);
+                (from, arena.len() as u32)
+            })
+            .collect();
         let mut items: Vec<Item> = items
             .iter()
-            .map(|&(leaf, slot, absent)| Item { leaf, slot, absent })
+            .map(|&(leaf, slot, absent)| {
+                let (from, to) = paths[leaf as usize];
+                Item {
+                    leaf,
+                    from,
+                    to,
+                    slot,
+                    absent,
+                }
+            })
             .collect();
         let wide = |mask: u64| {
             let mut set = Wide::default();
@@ -218,12 +252,8 @@ mod tests {
                 .for_each(|b| set.insert(b));
             set
         };
-        let narrow = satisfiable(&mut items.clone(), required, absence, |leaf| {
-            leaves[leaf as usize]
-        });
-        let wide = satisfiable(&mut items, wide(required), wide(absence), |leaf| {
-            leaves[leaf as usize]
-        });
+        let narrow = satisfiable(&mut items.clone(), required, absence, &arena);
+        let wide = satisfiable(&mut items, wide(required), wide(absence), &arena);
         assert_eq!(narrow, wide, "the two mask widths disagree");
         narrow
     }

@@ -58,8 +58,13 @@ pub(crate) struct EventState {
     arena: Vec<(u32, u32)>,
     /// Some value read lies inside an array of objects or arrays.
     tied: bool,
-    /// The `(array, index)` path of the value being read; maintained by the event reader.
-    pub(crate) membership: Vec<(u32, u32)>,
+    /// The `(array, index)` path of the value being read; maintained by the event reader
+    /// through [`EventState::enter_element`] and [`EventState::leave_element`].
+    membership: Vec<(u32, u32)>,
+    /// Where in `arena` `membership` was stored for an earlier value, while it has not changed
+    /// since: the values of one array element share one copy.
+    stored_membership: Option<(u32, u32)>,
+    /// Arrays seen so far in the event: the next array's id.
     pub(crate) arrays: u32,
     // Buffers of the consistency check.
     options: Vec<u32>,
@@ -102,8 +107,24 @@ impl EventState {
         self.hits.clear();
         self.arena.clear();
         self.membership.clear();
+        self.stored_membership = None;
         self.arrays = 0;
         self.tied = false;
+    }
+
+    /// The reader enters element `index` of array `array`, a container: the values inside are
+    /// tied to it.
+    #[inline]
+    pub(crate) fn enter_element(&mut self, array: u32, index: u32) {
+        self.membership.push((array, index));
+        self.stored_membership = None;
+    }
+
+    /// The reader leaves the element it last entered.
+    #[inline]
+    pub(crate) fn leave_element(&mut self) {
+        self.membership.pop();
+        self.stored_membership = None;
     }
 
     /// Record a value of `field` at the current membership; returns its leaf id, or `UNTIED`
@@ -111,28 +132,32 @@ impl EventState {
     #[inline]
     pub(crate) fn leaf(&mut self, field: u32) -> u32 {
         self.field_mark[field as usize] = self.epoch;
-        let from = self.arena.len() as u32;
-        let tied = !self.membership.is_empty();
-        if tied {
-            self.tied = true;
-            self.arena.extend_from_slice(&self.membership);
-        } else {
+        if self.membership.is_empty() {
             let count = &mut self.untied_values[field as usize];
             if count.0 != self.epoch {
                 *count = (self.epoch, 0);
             }
             count.1 += 1;
+            self.leaves.push(Leaf {
+                field,
+                from: 0,
+                to: 0,
+            });
+            return UNTIED;
         }
-        self.leaves.push(Leaf {
-            field,
-            from,
-            to: self.arena.len() as u32,
-        });
-        if tied {
-            (self.leaves.len() - 1) as u32
-        } else {
-            UNTIED
-        }
+        self.tied = true;
+        let (from, to) = match self.stored_membership {
+            Some(stored) => stored,
+            None => {
+                let from = self.arena.len() as u32;
+                self.arena.extend_from_slice(&self.membership);
+                let stored = (from, self.arena.len() as u32);
+                self.stored_membership = Some(stored);
+                stored
+            }
+        };
+        self.leaves.push(Leaf { field, from, to });
+        (self.leaves.len() - 1) as u32
     }
 
     /// The value `leaf` satisfies condition `cond`.
@@ -282,43 +307,42 @@ impl EventState {
             // At most MAX_FIELDS_PER_RULE (256) conditions: a slot number fits a byte.
             let slot = slot as u8;
             let cond = automaton.conds[c as usize];
+            let leaves = &self.leaves;
             if cond.absence_ok() {
                 absence.insert(slot);
                 // Every value of the field counts against its absence.
                 self.items.extend(
-                    (0..self.leaves.len() as u32)
-                        .filter(|&leaf| self.leaves[leaf as usize].field == cond.field())
-                        .map(|leaf| Item {
-                            leaf,
-                            slot,
-                            absent: true,
-                        }),
+                    (0..leaves.len() as u32)
+                        .filter(|&leaf| leaves[leaf as usize].field == cond.field())
+                        .map(|leaf| item(leaves, leaf, slot, true)),
                 );
             } else {
                 required.insert(slot);
             }
-            self.items
-                .extend(self.options[from..to].iter().map(|&leaf| Item {
-                    leaf,
-                    slot,
-                    absent: false,
-                }));
+            self.items.extend(
+                self.options[from..to]
+                    .iter()
+                    .map(|&leaf| item(leaves, leaf, slot, false)),
+            );
             from = to;
         }
-        let (leaves, arena) = (&self.leaves, &self.arena);
-        consistency::satisfiable(&mut self.items, required, absence, |leaf| {
-            membership(leaves, arena, leaf)
-        })
+        consistency::satisfiable(&mut self.items, required, absence, &self.arena)
     }
 }
 
-/// The `(array, index)` path of `leaf` (empty for [`UNTIED`]).
-fn membership<'a>(leaves: &[Leaf], arena: &'a [(u32, u32)], leaf: u32) -> &'a [(u32, u32)] {
-    if leaf == UNTIED {
-        return &[];
+/// The consistency check's item for `leaf` ([`UNTIED`] has no membership).
+fn item(leaves: &[Leaf], leaf: u32, slot: u8, absent: bool) -> Item {
+    let (from, to) = match leaves.get(leaf as usize) {
+        Some(leaf) if leaf.from < leaf.to => (leaf.from, leaf.to),
+        _ => (0, 0),
+    };
+    Item {
+        leaf,
+        from,
+        to,
+        slot,
+        absent,
     }
-    let leaf = leaves[leaf as usize];
-    &arena[leaf.from as usize..leaf.to as usize]
 }
 
 fn grow(table: &mut Vec<u32>, len: usize) {

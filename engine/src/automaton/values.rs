@@ -582,7 +582,12 @@ impl FieldMachine {
                 }
             }
             Value::Number { text, value } => {
-                let mut emit = |out: &Out| self.emit(*out, "", excluded, hit);
+                // Numbers' entries are conditions and exclusions, no wildcards: the common
+                // case, a condition, needs no call.
+                let mut emit = |out: &Out| match *out {
+                    Out::Cond(cond) => hit(cond),
+                    _ => self.emit(*out, "", excluded, hit),
+                };
                 if let Some(v) = value {
                     let key = number_key(v);
                     if parts.has(Parts::NUMBERS) {

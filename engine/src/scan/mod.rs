@@ -315,11 +315,11 @@ impl Reader<'_, '_> {
         loop {
             let tied = matches!(self.peek(), Some(b'{' | b'['));
             if tied {
-                self.state.membership.push((array, index));
+                self.state.enter_element(array, index);
             }
             self.value(node, depth, false)?;
             if tied {
-                self.state.membership.pop();
+                self.state.leave_element();
             }
             index += 1;
             match self.next_token() {
@@ -359,10 +359,14 @@ impl Reader<'_, '_> {
                 }
             }
             b'-' | b'0'..=b'9' => {
-                let end = scan_number(bytes, start, SkipMode::Full)?;
+                // One pass checks the grammar and converts; the scanner says what is wrong with
+                // a malformed number.
+                let Some((end, text, value)) = number::read_number(bytes, start) else {
+                    scan_number(bytes, start, SkipMode::Full)?;
+                    debug_assert!(false, "the scanner accepts what read_number refuses");
+                    return Err(syntax(start, "invalid number"));
+                };
                 self.pos = end;
-                let text = ascii_str(&bytes[start..end]).ok_or(syntax(start, "invalid number"))?;
-                let value = number::number_value(bytes, start, end, text);
                 Value::Number { text, value }
             }
             _ => {
@@ -391,17 +395,6 @@ impl Reader<'_, '_> {
         );
         Ok(())
     }
-}
-
-/// `bytes` as a `str` if it is all ASCII (a number's text, whose grammar was checked): cheaper
-/// than general UTF-8 validation, which costs more than the number's conversion on short input.
-#[inline]
-pub(crate) fn ascii_str(bytes: &[u8]) -> Option<&str> {
-    if !bytes.is_ascii() {
-        return None;
-    }
-    // SAFETY: every ASCII byte sequence is valid UTF-8.
-    Some(unsafe { std::str::from_utf8_unchecked(bytes) })
 }
 
 /// Resolve the escapes of the string body `bytes[start..end]` (already delimited) into `out`.
