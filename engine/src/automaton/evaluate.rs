@@ -10,17 +10,17 @@
 
 use super::consistency::{self, Item, Mask, Wide};
 use super::values::ValueScratch;
-use super::{Automaton, SubRule};
+use super::{Automaton, Cond, SubRule};
 
 /// The leaf id given to values outside any array of containers: they are not listed in
-/// [`EventState::hits`], only marked.
+/// [`EventState::leaves`] or [`EventState::hits`], only marked and counted.
 pub(crate) const UNTIED: u32 = u32::MAX;
 
 /// The end of a condition's chain of hits.
 const NO_HIT: u32 = u32::MAX;
 
-/// One value read from the event: its field and its array membership, `(array, index)` pairs
-/// stored in [`EventState::arena`].
+/// One value read from the event inside an array of containers: its field and its array
+/// membership, `(array, index)` pairs stored in [`EventState::arena`].
 #[derive(Debug, Clone, Copy)]
 struct Leaf {
     field: u32,
@@ -28,21 +28,50 @@ struct Leaf {
     to: u32,
 }
 
+/// What one event recorded about a condition.
+#[derive(Debug, Clone, Copy, Default)]
+struct CondMarks {
+    /// The epoch in which some value satisfied it.
+    hit: u32,
+    /// The epoch in which a value outside any array of containers satisfied it. Such a value is
+    /// consistent with every pick, so it needs no entry in [`EventState::hits`].
+    untied: u32,
+    /// The epoch of `last_hit`.
+    last_hit_epoch: u32,
+    /// The index in [`EventState::hits`] of its latest hit in `last_hit_epoch`.
+    last_hit: u32,
+}
+
+/// What one event recorded about a field.
+#[derive(Debug, Clone, Copy, Default)]
+struct FieldMarks {
+    /// The epoch in which the field had a value.
+    seen: u32,
+    /// Values outside arrays of containers seen in it, in epoch `seen`.
+    untied_values: u32,
+}
+
+/// What one event recorded about a sub-rule.
+#[derive(Debug, Clone, Copy, Default)]
+struct SubRuleCount {
+    epoch: u32,
+    /// Its conditions counted in `epoch`.
+    count: u32,
+}
+
 /// Per-event bookkeeping, kept between events so that matching allocates nothing once warm.
 /// Tables indexed by id hold the epoch (event number) in which the id was last marked, so a new
-/// event starts by bumping the epoch instead of clearing them.
+/// event starts by bumping the epoch instead of clearing them. Each id has one table entry with
+/// all its marks, so marking costs one bounds check.
 #[derive(Debug, Default)]
 pub(crate) struct EventState {
     epoch: u32,
-    cond_mark: Vec<u32>,
-    /// Per condition, the epoch in which a value outside any array of containers satisfied it.
-    /// Such a value is consistent with every pick, so it needs no entry in `hits`.
-    untied_mark: Vec<u32>,
-    sub_rule_mark: Vec<u32>,
-    sub_rule_count: Vec<u32>,
-    field_mark: Vec<u32>,
-    /// Per field: (epoch, values outside arrays of containers seen in it).
-    untied_values: Vec<(u32, u32)>,
+    /// The automaton bounds (see [`Automaton::bounds`]) the tables were last sized for: while
+    /// they stay the same, starting an event checks no table.
+    sized_for: (usize, usize, usize, usize),
+    cond_marks: Vec<CondMarks>,
+    sub_rule_counts: Vec<SubRuleCount>,
+    field_marks: Vec<FieldMarks>,
     rule_mark: Vec<u32>,
     candidates: Vec<u32>,
     matched: Vec<u32>,
@@ -50,11 +79,9 @@ pub(crate) struct EventState {
     leaves: Vec<Leaf>,
     /// Values inside arrays of containers that satisfied a condition: `(leaf, previous)`, where
     /// `previous` is the index of the condition's hit before this one ([`NO_HIT`] for its
-    /// first). Each condition's hits form a chain from [`EventState::last_hit`], so the
+    /// first). Each condition's hits form a chain from [`CondMarks::last_hit`], so the
     /// consistency check finds them without sorting or searching.
     hits: Vec<(u32, u32)>,
-    /// Per condition: (epoch, index in `hits` of its latest hit in that epoch).
-    last_hit: Vec<(u32, u32)>,
     arena: Vec<(u32, u32)>,
     /// Some value read lies inside an array of objects or arrays.
     tied: bool,
@@ -73,33 +100,15 @@ pub(crate) struct EventState {
 }
 
 impl EventState {
+    /// Start an event.
+    #[inline]
     pub(crate) fn begin(&mut self, automaton: &Automaton) {
-        let (conds, sub_rules, fields, rules) = automaton.bounds();
-        grow(&mut self.cond_mark, conds);
-        grow(&mut self.untied_mark, conds);
-        if self.last_hit.len() < conds {
-            self.last_hit.resize(conds, (0, NO_HIT));
+        let bounds = automaton.bounds();
+        if bounds != self.sized_for {
+            self.size_for(bounds);
         }
-        grow(&mut self.sub_rule_mark, sub_rules);
-        grow(&mut self.sub_rule_count, sub_rules);
-        grow(&mut self.field_mark, fields);
-        if self.untied_values.len() < fields {
-            self.untied_values.resize(fields, (0, 0));
-        }
-        grow(&mut self.rule_mark, rules);
         if self.epoch == u32::MAX {
-            for table in [
-                &mut self.cond_mark,
-                &mut self.untied_mark,
-                &mut self.sub_rule_mark,
-                &mut self.field_mark,
-                &mut self.rule_mark,
-            ] {
-                table.iter_mut().for_each(|m| *m = 0);
-            }
-            self.untied_values.iter_mut().for_each(|m| *m = (0, 0));
-            self.last_hit.iter_mut().for_each(|m| *m = (0, NO_HIT));
-            self.epoch = 0;
+            self.restart_epochs();
         }
         self.epoch += 1;
         self.candidates.clear();
@@ -110,6 +119,29 @@ impl EventState {
         self.stored_membership = None;
         self.arrays = 0;
         self.tied = false;
+    }
+
+    /// Grow the tables to fit ids below `bounds`: once per change of the automaton's shape.
+    #[cold]
+    #[inline(never)]
+    fn size_for(&mut self, bounds: (usize, usize, usize, usize)) {
+        let (conds, sub_rules, fields, rules) = bounds;
+        grow(&mut self.cond_marks, conds);
+        grow(&mut self.sub_rule_counts, sub_rules);
+        grow(&mut self.field_marks, fields);
+        grow(&mut self.rule_mark, rules);
+        self.sized_for = bounds;
+    }
+
+    /// Once per 2^32 events: clear every mark, so epoch 1 can be used again.
+    #[cold]
+    #[inline(never)]
+    fn restart_epochs(&mut self) {
+        self.cond_marks.fill(CondMarks::default());
+        self.sub_rule_counts.fill(SubRuleCount::default());
+        self.field_marks.fill(FieldMarks::default());
+        self.rule_mark.fill(0);
+        self.epoch = 0;
     }
 
     /// The reader enters element `index` of array `array`, a container: the values inside are
@@ -131,18 +163,17 @@ impl EventState {
     /// when no array of containers holds it.
     #[inline]
     pub(crate) fn leaf(&mut self, field: u32) -> u32 {
-        self.field_mark[field as usize] = self.epoch;
+        let marks = &mut self.field_marks[field as usize];
+        if marks.seen != self.epoch {
+            *marks = FieldMarks {
+                seen: self.epoch,
+                untied_values: 0,
+            };
+        }
         if self.membership.is_empty() {
-            let count = &mut self.untied_values[field as usize];
-            if count.0 != self.epoch {
-                *count = (self.epoch, 0);
-            }
-            count.1 += 1;
-            self.leaves.push(Leaf {
-                field,
-                from: 0,
-                to: 0,
-            });
+            // Counted, not listed: such a value is consistent with every pick, so the
+            // consistency check needs only to know that there is one.
+            marks.untied_values += 1;
             return UNTIED;
         }
         self.tied = true;
@@ -160,82 +191,154 @@ impl EventState {
         (self.leaves.len() - 1) as u32
     }
 
-    /// The value `leaf` satisfies condition `cond`.
-    #[inline]
+    /// The value `leaf` satisfies condition `cond`. Only a branch, so that the value automaton's
+    /// callback is inlined wherever the automaton calls it.
+    #[inline(always)]
     pub(crate) fn hit(&mut self, automaton: &Automaton, cond: u32, leaf: u32) {
         if leaf == UNTIED {
-            self.untied_mark[cond as usize] = self.epoch;
+            self.untied_hit(automaton, cond);
         } else {
-            let last = &mut self.last_hit[cond as usize];
-            let previous = if last.0 == self.epoch { last.1 } else { NO_HIT };
-            *last = (self.epoch, self.hits.len() as u32);
-            self.hits.push((leaf, previous));
+            self.tied_hit(automaton, cond, leaf);
         }
-        let mark = &mut self.cond_mark[cond as usize];
-        if *mark == self.epoch {
+    }
+
+    /// [`EventState::hit`] for a value outside arrays of containers. Out of line, but with
+    /// little to save on entry: the common case is a condition that completes its sub-rule
+    /// alone.
+    #[inline(never)]
+    fn untied_hit(&mut self, automaton: &Automaton, cond: u32) {
+        let epoch = self.epoch;
+        let marks = &mut self.cond_marks[cond as usize];
+        marks.untied = epoch;
+        if marks.hit == epoch {
             return;
         }
-        *mark = self.epoch;
-        let cond = automaton.conds[cond as usize];
-        if cond.completes() {
-            self.candidates.push(cond.sub_rule);
+        marks.hit = epoch;
+        let entry = automaton.conds[cond as usize];
+        if entry.completes() {
+            self.candidates.push(entry.sub_rule);
+        } else {
+            self.count(automaton, entry);
+        }
+    }
+
+    /// [`EventState::hit`] for a value inside an array of containers: the hit also joins the
+    /// condition's chain of hits.
+    #[inline(never)]
+    fn tied_hit(&mut self, automaton: &Automaton, cond: u32, leaf: u32) {
+        let epoch = self.epoch;
+        let index = self.hits.len() as u32;
+        let marks = &mut self.cond_marks[cond as usize];
+        let previous = if marks.last_hit_epoch == epoch {
+            marks.last_hit
+        } else {
+            NO_HIT
+        };
+        marks.last_hit_epoch = epoch;
+        marks.last_hit = index;
+        let first = marks.hit != epoch;
+        marks.hit = epoch;
+        self.hits.push((leaf, previous));
+        if !first {
             return;
         }
+        let entry = automaton.conds[cond as usize];
+        if entry.completes() {
+            self.candidates.push(entry.sub_rule);
+        } else {
+            self.count(automaton, entry);
+        }
+    }
+
+    /// Count the first hit of `cond` (which does not complete its sub-rule alone) towards its
+    /// sub-rule.
+    #[inline(always)]
+    fn count(&mut self, automaton: &Automaton, cond: Cond) {
         if cond.uncounted() || cond.sub_rule == super::DEAD {
             return;
         }
-        let s = cond.sub_rule as usize;
-        if self.sub_rule_mark[s] != self.epoch {
-            self.sub_rule_mark[s] = self.epoch;
-            self.sub_rule_count[s] = 0;
+        let counted = &mut self.sub_rule_counts[cond.sub_rule as usize];
+        if counted.epoch != self.epoch {
+            *counted = SubRuleCount {
+                epoch: self.epoch,
+                count: 0,
+            };
         }
-        self.sub_rule_count[s] += 1;
-        if self.sub_rule_count[s] == automaton.sub_rules[s].required {
+        counted.count += 1;
+        if counted.count == automaton.sub_rules[cond.sub_rule as usize].required {
             self.candidates.push(cond.sub_rule);
         }
     }
 
     /// Push the name of every rule with a matching sub-rule onto `names`, each once, in the
     /// order the names were first added.
+    #[inline]
     pub(crate) fn finish<'m>(
         &mut self,
         automaton: &'m Automaton,
         values: &ValueScratch,
         names: &mut Vec<&'m str>,
     ) {
-        let candidates = std::mem::take(&mut self.candidates);
+        if self.candidates.is_empty() && automaton.unconditional.is_empty() {
+            return;
+        }
+        self.decide_candidates(automaton, values);
+        match *self.matched {
+            [] => {}
+            [rule] => names.push(automaton.name(rule)),
+            _ => self.push_in_order(automaton, names),
+        }
+    }
+
+    /// Fill `matched` with the rules of the candidate sub-rules (and the unconditional ones)
+    /// that hold, each once.
+    #[inline]
+    fn decide_candidates(&mut self, automaton: &Automaton, values: &ValueScratch) {
         self.matched.clear();
-        for &s in candidates.iter().chain(&automaton.unconditional) {
-            let sub_rule = &automaton.sub_rules[s as usize];
-            if self.rule_mark[sub_rule.rule as usize] == self.epoch {
-                continue;
-            }
-            if self.holds(automaton, values, sub_rule) {
-                self.rule_mark[sub_rule.rule as usize] = self.epoch;
-                self.matched.push(sub_rule.rule);
-            }
+        for i in 0..self.candidates.len() {
+            self.consider(automaton, values, self.candidates[i]);
         }
-        self.candidates = candidates;
-        if self.matched.len() > 1 {
-            self.ordered.clear();
-            self.ordered.extend(
-                self.matched
-                    .iter()
-                    .map(|&rule| (automaton.added(rule), rule)),
-            );
-            self.ordered.sort_unstable();
-            names.extend(self.ordered.iter().map(|&(_, rule)| automaton.name(rule)));
-        } else {
-            names.extend(self.matched.iter().map(|&rule| automaton.name(rule)));
+        for &s in &automaton.unconditional {
+            self.consider(automaton, values, s);
         }
+    }
+
+    /// Add the rule of sub-rule `s` to `matched` if it holds and is not there yet. Most
+    /// candidates hold by counting alone: only the others are checked, out of line.
+    #[inline(always)]
+    fn consider(&mut self, automaton: &Automaton, values: &ValueScratch, s: u32) {
+        let sub_rule = &automaton.sub_rules[s as usize];
+        let rule = sub_rule.rule;
+        if self.rule_mark[rule as usize] == self.epoch {
+            return;
+        }
+        if (self.tied || sub_rule.checked_at_end) && !self.holds(automaton, values, sub_rule) {
+            return;
+        }
+        self.rule_mark[rule as usize] = self.epoch;
+        self.matched.push(rule);
+    }
+
+    /// Push the names of the several `matched` rules in the order they were first added.
+    #[inline(never)]
+    fn push_in_order<'m>(&mut self, automaton: &'m Automaton, names: &mut Vec<&'m str>) {
+        self.ordered.clear();
+        self.ordered.extend(
+            self.matched
+                .iter()
+                .map(|&rule| (automaton.added(rule), rule)),
+        );
+        self.ordered.sort_unstable();
+        names.extend(self.ordered.iter().map(|&(_, rule)| automaton.name(rule)));
     }
 
     /// Did a value outside arrays of containers satisfy the deferred condition `c`: some value
     /// of its field that one of its `anything-but`s does not exclude?
     fn deferred_holds_untied(&self, automaton: &Automaton, values: &ValueScratch, c: u32) -> bool {
         let cond = automaton.conds[c as usize];
-        let (epoch, seen) = self.untied_values[cond.field() as usize];
-        if epoch != self.epoch || seen == 0 {
+        let marks = self.field_marks[cond.field() as usize];
+        let seen = marks.untied_values;
+        if marks.seen != self.epoch || seen == 0 {
             return false;
         }
         automaton.deferred_anything_buts[&c]
@@ -243,20 +346,22 @@ impl EventState {
             .any(|&ab| !values.excludes_all(ab, seen))
     }
 
+    /// Does candidate `sub_rule` hold? Asked only when counting alone cannot tell: some value
+    /// lies in an array of containers, or the sub-rule has conditions checked at the end.
+    #[inline(never)]
     fn holds(&mut self, automaton: &Automaton, values: &ValueScratch, sub_rule: &SubRule) -> bool {
         if self.tied {
             return self.consistent_pick_exists(automaton, values, sub_rule);
         }
-        !sub_rule.checked_at_end
-            || sub_rule.conds.iter().all(|&c| {
-                let cond = automaton.conds[c as usize];
-                let hit = self.cond_mark[c as usize] == self.epoch;
-                if cond.absence_ok() {
-                    hit || self.field_mark[cond.field() as usize] != self.epoch
-                } else {
-                    !cond.deferred() || self.deferred_holds_untied(automaton, values, c)
-                }
-            })
+        sub_rule.conds.iter().all(|&c| {
+            let cond = automaton.conds[c as usize];
+            let hit = self.cond_marks[c as usize].hit == self.epoch;
+            if cond.absence_ok() {
+                hit || self.field_marks[cond.field() as usize].seen != self.epoch
+            } else {
+                !cond.deferred() || self.deferred_holds_untied(automaton, values, c)
+            }
+        })
     }
 
     /// The reference interpreter's answer for a sub-rule, from the values this event's automaton
@@ -274,13 +379,14 @@ impl EventState {
             let untied = if automaton.conds[c as usize].deferred() {
                 self.deferred_holds_untied(automaton, values, c)
             } else {
-                self.untied_mark[c as usize] == self.epoch
+                self.cond_marks[c as usize].untied == self.epoch
             };
             if untied {
                 self.options.push(UNTIED);
             }
-            let (epoch, mut at) = self.last_hit[c as usize];
-            if epoch == self.epoch {
+            let marks = self.cond_marks[c as usize];
+            if marks.last_hit_epoch == self.epoch {
+                let mut at = marks.last_hit;
                 while at != NO_HIT {
                     let (leaf, previous) = self.hits[at as usize];
                     self.options.push(leaf);
@@ -310,7 +416,12 @@ impl EventState {
             let leaves = &self.leaves;
             if cond.absence_ok() {
                 absence.insert(slot);
-                // Every value of the field counts against its absence.
+                // Every value of the field counts against its absence: one outside arrays of
+                // containers (if any) stands for all such values, then those inside.
+                let marks = self.field_marks[cond.field() as usize];
+                if marks.seen == self.epoch && marks.untied_values > 0 {
+                    self.items.push(item(leaves, UNTIED, slot, true));
+                }
                 self.items.extend(
                     (0..leaves.len() as u32)
                         .filter(|&leaf| leaves[leaf as usize].field == cond.field())
@@ -333,8 +444,8 @@ impl EventState {
 /// The consistency check's item for `leaf` ([`UNTIED`] has no membership).
 fn item(leaves: &[Leaf], leaf: u32, slot: u8, absent: bool) -> Item {
     let (from, to) = match leaves.get(leaf as usize) {
-        Some(leaf) if leaf.from < leaf.to => (leaf.from, leaf.to),
-        _ => (0, 0),
+        Some(leaf) => (leaf.from, leaf.to),
+        None => (0, 0),
     };
     Item {
         leaf,
@@ -345,8 +456,8 @@ fn item(leaves: &[Leaf], leaf: u32, slot: u8, absent: bool) -> Item {
     }
 }
 
-fn grow(table: &mut Vec<u32>, len: usize) {
+fn grow<T: Copy + Default>(table: &mut Vec<T>, len: usize) {
     if table.len() < len {
-        table.resize(len, 0);
+        table.resize(len, T::default());
     }
 }
