@@ -108,7 +108,7 @@ impl ByteTrie {
 
     /// Calls `visit` with each output of every node on `key`'s path from the root (the root's
     /// first), as far as the trie goes: a node counts when `key` runs through all of its label.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn walk(&self, key: impl IntoIterator<Item = u8>, visit: &mut impl FnMut(&Out)) {
         let mut node = &self.nodes[ROOT];
         let mut key = key.into_iter();
