@@ -160,12 +160,13 @@ impl Matcher {
     /// The hot-path form: clears `names`, then pushes the matching names into it, using
     /// `scratch` as working memory.
     ///
-    /// It also asks the CPU to load the first bytes that follow `event` in memory: when events
-    /// are matched back to back from one buffer (lines of a file, a socket read, a queue's
-    /// batch), those are the next event's, which is then in cache when its turn comes. That
-    /// hides most of the memory latency of a stream larger than the caches; where the bytes
-    /// after are something else, it costs a few cache lines. [`Matcher::matches_batch`] does
-    /// the same for events anywhere in memory.
+    /// It also asks the CPU to load the first bytes that follow `event` in memory, and those one
+    /// event length further on: when events are matched back to back from one buffer (lines of
+    /// a file, a socket read, a queue's batch), those are the starts of the next two events
+    /// (if their sizes are alike), which are then in cache when their turn comes. That hides
+    /// most of the memory latency of a stream larger than the caches; where the bytes after are
+    /// something else, it costs a few cache lines. [`Matcher::matches_batch`] prefetches the
+    /// events it is given wherever they are in memory.
     pub fn matches_with<'m>(
         &'m self,
         event: &[u8],

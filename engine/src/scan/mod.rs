@@ -160,56 +160,77 @@ impl Reader<'_, '_> {
         if depth > MAX_DEPTH {
             return Err(ScanError::TooDeep);
         }
-        let structural = self.mode == SkipMode::Structural;
-        let early_stop = last && structural;
+        // One loop per mode: the structural one, the hot one, keeps its few variables in
+        // registers.
+        match self.mode {
+            SkipMode::Structural => self.object_structural(node, depth, last),
+            SkipMode::Full => self.object_full(node, depth).map(|()| Flow::Continue),
+        }
+    }
+
+    /// [`Reader::object`] under full validation: every member is read.
+    fn object_full(&mut self, node: u32, depth: usize) -> Result<()> {
         let level = self.automaton.paths.level(node);
-        let needed = level.child_count();
-        let mut seen = 0;
-        if early_stop && needed == 0 {
+        if self.empty_object() {
+            return Ok(());
+        }
+        loop {
+            self.expect_key()?;
+            let child = self.key(level)?;
+            self.colon()?;
+            match child {
+                Some((child, _)) => {
+                    self.value(child, depth, false)?;
+                }
+                None => self.skip(depth)?,
+            }
+            if self.object_closes()? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// [`Reader::object`] under structural validation: unneeded members are passed over in
+    /// runs, and the object is left as soon as its needed keys have been read.
+    fn object_structural(&mut self, node: u32, depth: usize, last: bool) -> Result<Flow> {
+        let level = self.automaton.paths.level(node);
+        // Distinct keys still to read here (keys with dots, which lead further down, are not
+        // counted: they end nothing).
+        let mut unread = level.child_count();
+        if last && unread == 0 {
             return Ok(Flow::Stop);
         }
-        self.skip_ws();
-        if matches!(self.peek(), Some(b'}')) {
-            self.pos += 1;
+        if self.empty_object() {
             return Ok(Flow::Continue);
         }
         loop {
-            if !matches!(self.peek(), Some(b'"')) {
-                return Err(syntax(self.pos, "expected a string key"));
-            }
-            let child = if structural {
-                match skip_unneeded_members(self.bytes, self.pos, &mut self.window, |key| {
-                    level.step(key)
-                }) {
-                    MemberStop::Needed { close, found } => {
-                        self.pos = close + 1;
-                        Some(found)
-                    }
-                    MemberStop::Key(at) => {
-                        self.pos = at;
-                        self.key(level)?
-                    }
-                    MemberStop::Closed(end) => {
-                        self.pos = end;
-                        return Ok(Flow::Continue);
-                    }
+            self.expect_key()?;
+            let found = skip_unneeded_members(self.bytes, self.pos, &mut self.window, |key| {
+                level.step(key)
+            });
+            let child = match found {
+                MemberStop::Needed { close, found } => {
+                    self.pos = close + 1;
+                    Some(found)
                 }
-            } else {
-                self.key(level)?
+                MemberStop::Key(at) => {
+                    self.pos = at;
+                    self.key(level)?
+                }
+                MemberStop::Closed(end) => {
+                    self.pos = end;
+                    return Ok(Flow::Continue);
+                }
             };
-            if self.next_token() != b':' {
-                return Err(syntax(self.pos, "expected ':' after a key"));
-            }
-            self.pos += 1;
-            self.skip_ws();
+            self.colon()?;
             match child {
                 Some((child, direct)) => {
-                    seen += usize::from(direct);
-                    let last_one = early_stop && direct && seen == needed;
-                    if self.value(child, depth, last_one)? == Flow::Stop {
+                    unread -= usize::from(direct);
+                    let done = direct && unread == 0;
+                    if self.value(child, depth, last && done)? == Flow::Stop {
                         return Ok(Flow::Stop);
                     }
-                    if structural && direct && seen == needed {
+                    if done {
                         // Every needed key has been read: the rest is skipped in one go.
                         self.pos = skip_rest_structural(self.bytes, self.pos, depth)?;
                         return Ok(Flow::Continue);
@@ -217,17 +238,55 @@ impl Reader<'_, '_> {
                 }
                 None => self.skip(depth)?,
             }
-            match self.next_token() {
-                b',' => {
-                    self.pos += 1;
-                    self.skip_ws();
-                }
-                b'}' => {
-                    self.pos += 1;
-                    return Ok(Flow::Continue);
-                }
-                _ => return Err(syntax(self.pos, "expected ',' or '}' in an object")),
+            if self.object_closes()? {
+                return Ok(Flow::Continue);
             }
+        }
+    }
+
+    /// Past `{`: whether the object is empty (then its `}` is consumed).
+    #[inline(always)]
+    fn empty_object(&mut self) -> bool {
+        self.skip_ws();
+        let empty = matches!(self.peek(), Some(b'}'));
+        self.pos += usize::from(empty);
+        empty
+    }
+
+    #[inline(always)]
+    fn expect_key(&self) -> Result<()> {
+        if matches!(self.peek(), Some(b'"')) {
+            Ok(())
+        } else {
+            Err(syntax(self.pos, "expected a string key"))
+        }
+    }
+
+    /// Past a key: its `:`, and any whitespace up to the value.
+    #[inline(always)]
+    fn colon(&mut self) -> Result<()> {
+        if self.next_token() != b':' {
+            return Err(syntax(self.pos, "expected ':' after a key"));
+        }
+        self.pos += 1;
+        self.skip_ws();
+        Ok(())
+    }
+
+    /// Past a member's value: `,` and whitespace (`false`), or the object's `}` (`true`).
+    #[inline(always)]
+    fn object_closes(&mut self) -> Result<bool> {
+        match self.next_token() {
+            b',' => {
+                self.pos += 1;
+                self.skip_ws();
+                Ok(false)
+            }
+            b'}' => {
+                self.pos += 1;
+                Ok(true)
+            }
+            _ => Err(syntax(self.pos, "expected ',' or '}' in an object")),
         }
     }
 
