@@ -57,6 +57,35 @@ pub(crate) fn fold_ascii_into(ascii: &[u8], out: &mut Vec<u8>) {
     out.truncate(end);
 }
 
+/// The longest text [`fold_short_ascii`] folds.
+pub(crate) const SHORT: usize = 64;
+
+/// The buffer [`fold_short_ascii`] folds into: room for a last whole word past [`SHORT`].
+pub(crate) type ShortBuffer = [u8; SHORT + 8];
+
+/// [`fold_ascii_into`] for at most [`SHORT`] bytes, into a fixed buffer (on the stack): whole
+/// words, no capacity checks, nothing to call.
+#[inline(always)]
+pub(crate) fn fold_short_ascii<'b>(ascii: &[u8], buffer: &'b mut ShortBuffer) -> &'b [u8] {
+    debug_assert!(ascii.len() <= SHORT && ascii.is_ascii());
+    let len = ascii.len().min(SHORT);
+    let mut at = 0;
+    while at + 8 <= len {
+        let word = u64::from_le_bytes(ascii[at..at + 8].try_into().unwrap());
+        buffer[at..at + 8].copy_from_slice(&lowercase_word(word).to_le_bytes());
+        at += 8;
+    }
+    if at < len {
+        // The last eight bytes again (overlapping), or all of a short text, zero-padded.
+        let (to, word) = match len.checked_sub(8) {
+            Some(from) => (from, u64::from_le_bytes(ascii[from..len].try_into().unwrap())),
+            None => (0, short_word(&ascii[..len])),
+        };
+        buffer[to..to + 8].copy_from_slice(&lowercase_word(word).to_le_bytes());
+    }
+    &buffer[..len]
+}
+
 /// Fewer than eight bytes as a word, zero-padded (zero bytes stay zero when lowercased), with
 /// overlapping loads rather than a branch per length bit: value lengths vary from one event to
 /// the next, and mispredicted branches would cost more than the loads.
@@ -117,6 +146,19 @@ mod tests {
             super::fold_ascii_into(&all[..len], &mut out);
             assert_eq!(out[..4], *b"Kept");
             assert_eq!(out[4..], all[..len].to_ascii_lowercase(), "length {len}");
+        }
+    }
+
+    #[test]
+    fn short_ascii_folds_like_bytes_at_every_length() {
+        let all: Vec<u8> = (0..128u8).rev().chain(b"AZaz@[`{".iter().copied()).collect();
+        for start in [0, 5, 64] {
+            for len in 0..=super::SHORT {
+                let text = &all[start..start + len];
+                let mut buffer = [0xAA; super::SHORT + 8];
+                let folded = super::fold_short_ascii(text, &mut buffer);
+                assert_eq!(folded, text.to_ascii_lowercase(), "length {len}");
+            }
         }
     }
 

@@ -18,7 +18,7 @@ use super::intervals::{number_key, Edge, IntervalIndex};
 use super::outs::{OutLists, Outs};
 use super::trie::ByteTrie;
 use super::{FastMap, Out};
-use crate::casefold::{fold_ascii_into, fold_into};
+use crate::casefold;
 use crate::pattern::cidr::parse_ip;
 use crate::pattern::{AnythingBut, Bound, IpRange, Literal, ValueMatcher, Wildcard};
 
@@ -543,14 +543,19 @@ impl FieldMachine {
                     self.suffixes.walk(bytes.iter().rev().copied(), &mut emit);
                 }
                 if parts.has(Parts::FOLDS) {
-                    let folded = &mut scratch.folded;
-                    folded.clear();
-                    if ascii {
-                        fold_ascii_into(bytes, folded);
+                    let mut short: casefold::ShortBuffer = [0; casefold::SHORT + 8];
+                    let folded = if ascii && bytes.len() <= casefold::SHORT {
+                        casefold::fold_short_ascii(bytes, &mut short)
                     } else {
-                        fold_into(s, folded);
-                    }
-                    let folded = folded.as_slice();
+                        let folded = &mut scratch.folded;
+                        folded.clear();
+                        if ascii {
+                            casefold::fold_ascii_into(bytes, folded);
+                        } else {
+                            casefold::fold_into(s, folded);
+                        }
+                        folded.as_slice()
+                    };
                     if parts.has(Parts::FOLDED_EXACT) {
                         if let Some(outs) = self.folded_exact.get(Bytes::new(folded)) {
                             outs.for_each(&self.out_lists, &mut emit);
