@@ -78,7 +78,10 @@ pub(crate) fn fold_short_ascii<'b>(ascii: &[u8], buffer: &'b mut ShortBuffer) ->
     if at < len {
         // The last eight bytes again (overlapping), or all of a short text, zero-padded.
         let (to, word) = match len.checked_sub(8) {
-            Some(from) => (from, u64::from_le_bytes(ascii[from..len].try_into().unwrap())),
+            Some(from) => (
+                from,
+                u64::from_le_bytes(ascii[from..len].try_into().unwrap()),
+            ),
             None => (0, short_word(&ascii[..len])),
         };
         buffer[to..to + 8].copy_from_slice(&lowercase_word(word).to_le_bytes());
@@ -151,7 +154,10 @@ mod tests {
 
     #[test]
     fn short_ascii_folds_like_bytes_at_every_length() {
-        let all: Vec<u8> = (0..128u8).rev().chain(b"AZaz@[`{".iter().copied()).collect();
+        let all: Vec<u8> = (0..128u8)
+            .rev()
+            .chain(b"AZaz@[`{".iter().copied())
+            .collect();
         for start in [0, 5, 64] {
             for len in 0..=super::SHORT {
                 let text = &all[start..start + len];
