@@ -45,9 +45,11 @@
 //! # Matching many events
 //!
 //! [`Matcher::matches`] allocates only its result. On a hot path, keep a [`Scratch`] and a
-//! result vector and use [`Matcher::matches_with`]: once warm, it allocates nothing.
-//! [`Matcher::matches_batch`] does the same over a batch of events and prefetches upcoming ones,
-//! which pays when the batch is bigger than the caches. A
+//! result vector and use [`Matcher::matches_with`]: once warm, it allocates nothing, and it
+//! prefetches the bytes after the event, which are the next events' when a stream is matched
+//! from one buffer. [`Matcher::matches_batch`] does the same over a batch of events wherever
+//! they are in memory and prefetches upcoming ones, which pays when the batch is bigger than the
+//! caches. A
 //! [`SharedMatcher`] is matched from many threads while rules change; see its docs for the
 //! concurrency model. [`Validation`] chooses between checking every byte of every event (the
 //! default) and reading only what the rules need.

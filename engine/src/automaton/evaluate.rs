@@ -214,12 +214,7 @@ impl EventState {
             return;
         }
         marks.hit = epoch;
-        let entry = automaton.conds[cond as usize];
-        if entry.completes() {
-            self.candidates.push(entry.sub_rule);
-        } else {
-            self.count(automaton, entry);
-        }
+        self.first_hit(automaton, cond);
     }
 
     /// [`EventState::hit`] for a value inside an array of containers: the hit also joins the
@@ -239,9 +234,15 @@ impl EventState {
         let first = marks.hit != epoch;
         marks.hit = epoch;
         self.hits.push((leaf, previous));
-        if !first {
-            return;
+        if first {
+            self.first_hit(automaton, cond);
         }
+    }
+
+    /// `cond`'s first hit in this event: a candidate sub-rule at once, or one more condition
+    /// counted towards it.
+    #[inline(always)]
+    fn first_hit(&mut self, automaton: &Automaton, cond: u32) {
         let entry = automaton.conds[cond as usize];
         if entry.completes() {
             self.candidates.push(entry.sub_rule);
