@@ -21,13 +21,43 @@ pub(super) fn skip_value_full(bytes: &[u8], pos: usize, depth: usize) -> Result<
 #[inline(always)]
 fn skip_scalar_full(bytes: &[u8], i: usize) -> Result<usize, ScanError> {
     match bytes.get(i) {
+        Some(b'-' | b'0'..=b'9') => scan_number_full(bytes, i),
         Some(b'"') => Ok(string_full(bytes, i + 1)?.0 + 1),
         Some(b't') => literal(bytes, i, b"true"),
         Some(b'f') => literal(bytes, i, b"false"),
         Some(b'n') => literal(bytes, i, b"null"),
-        Some(b'-' | b'0'..=b'9') => scan_number_full(bytes, i),
         Some(_) => Err(error(i, "expected a JSON value")),
         None => Err(error(i.min(bytes.len()), END_OF_INPUT)),
+    }
+}
+
+/// The kinds of the containers open inside a skipped value, innermost last.
+struct OpenContainers {
+    /// Bit n set: the container at relative level n (0 = the skipped one) is an object.
+    objects: [u64; KIND_WORDS],
+    /// How many are open.
+    nest: usize,
+}
+
+impl OpenContainers {
+    #[inline(always)]
+    fn push(&mut self, object: bool) {
+        let word = &mut self.objects[self.nest / 64];
+        let bit = 1u64 << (self.nest % 64);
+        if object {
+            *word |= bit;
+        } else {
+            *word &= !bit;
+        }
+        self.nest += 1;
+    }
+
+    /// Closes the innermost container; whether the one around it (if any) is an object.
+    #[inline(always)]
+    fn pop(&mut self) -> bool {
+        self.nest -= 1;
+        let outer = self.nest.wrapping_sub(1);
+        self.nest > 0 && self.objects[outer / 64] & (1 << (outer % 64)) != 0
     }
 }
 
@@ -35,66 +65,74 @@ fn skip_scalar_full(bytes: &[u8], i: usize) -> Result<usize, ScanError> {
 fn skip_container_full(bytes: &[u8], pos: usize, depth: usize) -> Result<usize, ScanError> {
     // How many containers may be open inside the value, counting the value itself.
     let room = MAX_DEPTH.saturating_sub(depth);
-    // Bit n set: the container at relative level n (0 = the skipped one) is an object.
-    let mut objects = [0u64; KIND_WORDS];
-    let mut nest = 0usize;
+    let mut open = OpenContainers {
+        objects: [0; KIND_WORDS],
+        nest: 0,
+    };
+    // Whether the innermost open container is an object (kept out of `open` for speed: it is
+    // asked after every value).
+    let mut in_object = false;
     let mut i = pos;
     loop {
-        // A value starts at `i`.
-        i = match bytes.get(i) {
-            Some(&first @ (b'{' | b'[')) => {
-                if nest >= room {
-                    return Err(ScanError::TooDeep);
-                }
-                let object = first == b'{';
-                let word = &mut objects[nest / 64];
-                let bit = 1u64 << (nest % 64);
-                if object {
-                    *word |= bit;
-                } else {
-                    *word &= !bit;
-                }
-                nest += 1;
-                let next = skip_whitespace(bytes, i + 1);
-                let empty = if object { b'}' } else { b']' };
-                if byte_at(bytes, next) == empty {
-                    nest -= 1;
-                    next + 1
-                } else {
-                    i = if object {
-                        member_value(bytes, next)?
-                    } else {
-                        next
-                    };
-                    continue;
-                }
+        // A value starts at `i`. `[` and `{` differ only in bit 0x20, and no other byte folds
+        // onto them.
+        let first = byte_at(bytes, i);
+        if first | 0x20 == b'{' {
+            if open.nest >= room {
+                return Err(ScanError::TooDeep);
             }
-            _ => skip_scalar_full(bytes, i)?,
-        };
+            in_object = first == b'{';
+            open.push(in_object);
+            let next = next_token(bytes, i + 1);
+            // `]` and `}` are `[` and `{` plus 2.
+            if byte_at(bytes, next) != first + 2 {
+                i = if in_object {
+                    member_value(bytes, next)?
+                } else {
+                    next
+                };
+                continue;
+            }
+            in_object = open.pop();
+            i = next + 1;
+        } else {
+            i = skip_scalar_full(bytes, i)?;
+        }
         // A value ended just before `i`: close containers until one has another member.
         loop {
-            if nest == 0 {
+            if open.nest == 0 {
                 return Ok(i);
             }
-            let object = objects[(nest - 1) / 64] & (1 << ((nest - 1) % 64)) != 0;
-            i = skip_whitespace(bytes, i);
-            match (bytes.get(i), object) {
-                (Some(b','), true) => {
-                    i = member_value(bytes, skip_whitespace(bytes, i + 1))?;
-                    break;
+            i = next_token(bytes, i);
+            let found = byte_at(bytes, i);
+            if found == b',' {
+                i = next_token(bytes, i + 1);
+                if in_object {
+                    i = member_value(bytes, i)?;
                 }
-                (Some(b','), false) => {
-                    i = skip_whitespace(bytes, i + 1);
-                    break;
-                }
-                (Some(b'}'), true) | (Some(b']'), false) => {
-                    nest -= 1;
-                    i += 1;
-                }
-                (_, true) => return Err(error(i, "expected ',' or '}' in an object")),
-                (_, false) => return Err(error(i, "expected ',' or ']' in an array")),
+                break;
             }
+            if found == if in_object { b'}' } else { b']' } {
+                in_object = open.pop();
+                i += 1;
+                continue;
+            }
+            return Err(if in_object {
+                error(i, "expected ',' or '}' in an object")
+            } else {
+                error(i, "expected ',' or ']' in an array")
+            });
         }
+    }
+}
+
+/// [`skip_whitespace`] with the compact-JSON case (no whitespace at all) in one compare.
+#[inline(always)]
+fn next_token(bytes: &[u8], i: usize) -> usize {
+    if byte_at(bytes, i) > b' ' {
+        i
+    } else {
+        skip_whitespace(bytes, i)
     }
 }
 
@@ -106,11 +144,11 @@ fn member_value(bytes: &[u8], i: usize) -> Result<usize, ScanError> {
         return Err(error(i, "expected a string key"));
     }
     let (close, _) = string_full(bytes, i + 1)?;
-    let colon = skip_whitespace(bytes, close + 1);
+    let colon = next_token(bytes, close + 1);
     if byte_at(bytes, colon) != b':' {
         return Err(error(colon, "expected ':' after an object key"));
     }
-    Ok(skip_whitespace(bytes, colon + 1))
+    Ok(next_token(bytes, colon + 1))
 }
 
 #[inline(always)]
@@ -121,8 +159,55 @@ fn literal(bytes: &[u8], i: usize, text: &'static [u8]) -> Result<usize, ScanErr
     }
 }
 
+/// `bytes[pos]` starts a number: checks the number grammar and returns the index just past it.
 #[inline(always)]
 pub(super) fn scan_number_full(bytes: &[u8], pos: usize) -> Result<usize, ScanError> {
+    match number_in_window(bytes, pos) {
+        Some(end) => Ok(end),
+        None => scan_number_bytewise(bytes, pos),
+    }
+}
+
+/// [`scan_number_full`] for a well-formed number that ends within the 32 bytes at `pos`, read
+/// from a mask of where the digits are: a handful of bit operations instead of a test per byte.
+/// `None` when fewer than 32 bytes remain, when the number runs on past them, and for every
+/// malformed number (the byte-by-byte scan then says where and why).
+#[inline(always)]
+pub(super) fn number_in_window(bytes: &[u8], pos: usize) -> Option<usize> {
+    // Where the non-digits are; every byte past the window counts as one, so that a run of
+    // digits reaching the window's end ends at 32 (refused at the end).
+    let stops = !u64::from(vector::digit_mask32(bytes, pos)?);
+    // The end of the run of digits from `k` (at most 34); empty if `bytes[k]` is no digit.
+    let digits_end = |k: u32| k + (stops >> k).trailing_zeros();
+    let at = |k: u32| byte_at(bytes, pos + k as usize);
+    let sign = u32::from(at(0) == b'-');
+    let mut end = digits_end(sign);
+    // No integer digits, or a leading zero followed by more digits.
+    if end == sign || (at(sign) == b'0' && end > sign + 1) {
+        return None;
+    }
+    if at(end) == b'.' {
+        let fraction_end = digits_end(end + 1);
+        if fraction_end == end + 1 {
+            return None;
+        }
+        end = fraction_end;
+    }
+    // `E` and `e` differ only in bit 0x20, and no other byte folds onto them.
+    if at(end) | 0x20 == b'e' {
+        let exponent = end + 1 + u32::from(matches!(at(end + 1), b'+' | b'-'));
+        let exponent_end = digits_end(exponent);
+        if exponent_end == exponent {
+            return None;
+        }
+        end = exponent_end;
+    }
+    (end < 32).then_some(pos + end as usize)
+}
+
+/// [`scan_number_full`] a byte (or a run of digits) at a time.
+#[inline(always)]
+pub(super) fn scan_number_bytewise(bytes: &[u8], pos: usize) -> Result<usize, ScanError> {
     let mut i = pos;
     if byte_at(bytes, i) == b'-' {
         i += 1;

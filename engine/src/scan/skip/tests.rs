@@ -1,6 +1,8 @@
 //! The skipper against `json::parse` (Full mode) and between its scalar and vector paths.
 
-use super::full::{skip_digits, skip_digits_swar, string_full};
+use super::full::{
+    number_in_window, scan_number_bytewise, skip_digits, skip_digits_swar, string_full,
+};
 use super::structural::skip_container_scalar;
 use super::*;
 use crate::json::{self, JsonError};
@@ -224,6 +226,157 @@ proptest! {
             "{:?}",
             String::from_utf8_lossy(&bytes)
         );
+    }
+}
+
+/// Compact arrays and objects of numbers (the full skipper's number fast path) and of short
+/// strings (its plain-string fast path), as in GeoJSON coordinates.
+fn number_heavy_value() -> impl Strategy<Value = String> {
+    let number = prop_oneof![
+        4 => number(),
+        1 => select(vec!["-0", "0", "0.0", "-0.5e-7", "1E+2", "01", "1.", "-", "1e", "+1", "1.2.3"])
+            .prop_map(String::from),
+    ];
+    let leaf = prop_oneof![3 => number, 1 => "\"[a-z0-9 ]{0,20}\"".prop_map(String::from)];
+    leaf.prop_recursive(4, 64, 8, |inner| {
+        prop_oneof![
+            vec(inner.clone(), 0..8).prop_map(|items| format!("[{}]", items.join(","))),
+            vec(("[a-z]{0,3}", inner), 0..5).prop_map(|members| {
+                let members: Vec<String> = members
+                    .into_iter()
+                    .map(|(k, v)| format!("\"{k}\":{v}"))
+                    .collect();
+                format!("{{{}}}", members.join(","))
+            }),
+        ]
+    })
+}
+
+/// Objects of string members, long and short, plain and not.
+fn string_heavy_value() -> impl Strategy<Value = String> {
+    let member = (string(), prop_oneof![string(), number()]);
+    vec(vec(member, 0..6), 1..6).prop_map(|objects| {
+        let objects: Vec<String> = objects
+            .into_iter()
+            .map(|members| {
+                let members: Vec<String> = members
+                    .into_iter()
+                    .map(|(k, v)| format!("{k}:{v}"))
+                    .collect();
+                format!("{{{}}}", members.join(","))
+            })
+            .collect();
+        format!("[{}]", objects.join(","))
+    })
+}
+
+/// The skipper and `json::parse` on `doc`, on `doc` with one byte replaced at every position
+/// (each replacement in `replacements` in turn), and on every prefix of `doc`.
+fn agree_on_edits_and_prefixes(doc: &[u8], replacements: &[u8]) {
+    let check = |bytes: &[u8]| {
+        assert_eq!(
+            whole_document(bytes),
+            parse_verdict(bytes),
+            "{:?}",
+            String::from_utf8_lossy(bytes)
+        );
+    };
+    check(doc);
+    for at in 0..doc.len() {
+        check(&doc[..at]);
+        for &b in replacements {
+            let mut bytes = doc.to_vec();
+            bytes[at] = b;
+            check(&bytes);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn full_agrees_with_json_parse_on_number_heavy_documents(
+        doc in number_heavy_value(),
+        replacement in select(b"0-.eE+x,]} \"".to_vec()),
+    ) {
+        agree_on_edits_and_prefixes(doc.as_bytes(), &[replacement]);
+    }
+
+    #[test]
+    fn full_agrees_with_json_parse_on_string_heavy_documents(
+        doc in string_heavy_value(),
+        replacement in select(b"\"\\\x00\x1f\x80\xff:,a".to_vec()),
+    ) {
+        agree_on_edits_and_prefixes(doc.as_bytes(), &[replacement]);
+    }
+}
+
+/// The 32-byte number fast path gives the byte-by-byte scan's answer whenever it answers:
+/// numbers of every shape, ending anywhere near the window's edge and the input's end.
+#[test]
+fn number_fast_path_agrees_everywhere() {
+    let shapes = [
+        "0",
+        "-0",
+        "7",
+        "-122.351147270279038",
+        "37.82926271994987",
+        "0.0",
+        "1e5",
+        "-2E-07",
+        "3.25e+10",
+        "01",
+        "-01.5",
+        "1.",
+        "1.e3",
+        "1e",
+        "1e+",
+        "-",
+        "--1",
+        "1.2.3",
+        "1e5e5",
+        "-.5",
+        "0x10",
+        "1/2",
+    ];
+    let mut answered = 0;
+    for shape in shapes {
+        for lead in 0..34 {
+            for stop in [
+                &b","[..],
+                b"]",
+                b"}",
+                b" ",
+                b"",
+                b"x",
+                b"0",
+                b".",
+                b"e",
+                b"-",
+            ] {
+                for tail in [0, 1, 15, 16, 40] {
+                    // The number starts at `lead`, after digits that must not be read as its own.
+                    let mut bytes: Vec<u8> = (0..lead).map(|k| b'1' + (k % 9) as u8).collect();
+                    bytes.extend_from_slice(shape.as_bytes());
+                    bytes.extend_from_slice(stop);
+                    bytes.extend((0..tail).map(|k| b"9,.e]"[k % 5]));
+                    let expected = scan_number_bytewise(&bytes, lead);
+                    if let Some(end) = number_in_window(&bytes, lead) {
+                        assert_eq!(Ok(end), expected, "{shape}{stop:?} at {lead}");
+                        answered += 1;
+                    }
+                    assert_eq!(scan_number(&bytes, lead, FULL), expected);
+                }
+            }
+        }
+    }
+    // The fast path is exercised, not just always declining.
+    if cfg!(any(
+        target_arch = "x86_64",
+        all(target_arch = "wasm32", target_feature = "simd128")
+    )) {
+        assert!(answered > 1000, "{answered}");
     }
 }
 

@@ -48,6 +48,15 @@ mod paths {
         Err(i)
     }
 
+    /// Bit k set when `bytes[pos + k]` is an ASCII digit, for the 32 bytes at `pos`; `None`
+    /// when fewer remain.
+    #[inline(always)]
+    pub(in super::super) fn digit_mask32(bytes: &[u8], pos: usize) -> Option<u32> {
+        let low = Block::load(bytes, pos)?;
+        let high = Block::load(bytes, pos + 16)?;
+        Some(low.between(b'0', b'9').mask() | high.between(b'0', b'9').mask() << 16)
+    }
+
     /// Structural mode: `bytes[pos]` starts a value. When it is a scalar other than a string,
     /// the index just past it (as `scalar_end` finds it); `None` for strings, containers, empty
     /// scalars, or a control character other than whitespace met in a 16-byte block.
@@ -109,6 +118,11 @@ mod paths {
     }
 
     #[inline(always)]
+    pub(in super::super) fn digit_mask32(_: &[u8], _: usize) -> Option<u32> {
+        None
+    }
+
+    #[inline(always)]
     pub(in super::super) fn scalar(_: &[u8], _: usize) -> Option<usize> {
         None
     }
@@ -119,7 +133,7 @@ mod paths {
     }
 }
 
-pub(super) use paths::{digits, plain_string, quotes64, scalar};
+pub(super) use paths::{digit_mask32, digits, plain_string, quotes64, scalar};
 
 /// 16 bytes in an SSE2 register. The intrinsics are `unsafe` only because they need SSE2, which
 /// this module is compiled with (it is in the x86_64 baseline).
