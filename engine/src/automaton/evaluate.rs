@@ -287,6 +287,14 @@ impl EventState {
         match *self.matched {
             [] => {}
             [rule] => names.push(automaton.name(rule)),
+            [a, b] => {
+                let (first, second) = if automaton.added(a) < automaton.added(b) {
+                    (a, b)
+                } else {
+                    (b, a)
+                };
+                names.extend([automaton.name(first), automaton.name(second)]);
+            }
             _ => self.push_in_order(automaton, names),
         }
     }
