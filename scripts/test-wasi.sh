@@ -17,6 +17,9 @@ fi
 
 . scripts/cargo-test-summary.sh
 echo "== cargo test (wasm32-wasip1, simd128, under Node's WASI)"
+# Panics abort on wasm32: a failing test would take its captured output, a proptest's minimal
+# failing input among it, down with the process. Uncaptured, it reaches the log first.
+RUST_TEST_NOCAPTURE=1 \
 CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $PWD/wasm/test-support/wasi-run.mjs" \
     cargo_test_summary "wasi tests" --locked -p evmatch --target wasm32-wasip1 \
     --config 'target.wasm32-wasip1.rustflags=["-C", "target-feature=+simd128"]' \

@@ -19,6 +19,7 @@ wasi_log=$(mktemp)
 wasi_status=${PIPESTATUS[0]}
 wasi_passed=$(sed -nE 's/^wasi tests: ([0-9]+) passed.*/\1/p' "$wasi_log")
 wasi_failed=$(sed -nE 's/^wasi tests: [0-9]+ passed, ([0-9]+) failed.*/\1/p' "$wasi_log")
+wasi_crashed=$(sed -nE 's/^wasi tests: .*, ([0-9]+) test binaries ended without a result$/\1/p' "$wasi_log")
 rm -f "$wasi_log"
 
 if ! ./scripts/build-wasm.sh; then
@@ -61,7 +62,7 @@ else
 fi
 status=$((wasi_status || node_status || browser_status))
 echo
-echo "wasm tests: $passed passed, $failed failed (wasi: ${wasi_passed:-0} passed, ${wasi_failed:-?} failed;" \
+echo "wasm tests: $passed passed, $failed failed (wasi: ${wasi_passed:-0} passed, ${wasi_failed:-?} failed${wasi_crashed:+, $wasi_crashed test binaries ended without a result};" \
     "node: ${node_passed:-0} passed, ${node_failed:-?} failed;" \
     "browser: ${browser_passed:-0} passed, ${browser_failed:-?} failed; $((SECONDS - start)) s)"
 exit "$status"
