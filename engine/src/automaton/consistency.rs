@@ -35,6 +35,19 @@ pub(crate) struct Item {
     pub(crate) absent: bool,
 }
 
+impl Item {
+    /// `leaf`'s item for condition `slot`, its membership stored at `arena[from..to]`.
+    pub(crate) fn new(leaf: u32, (from, to): (u32, u32), slot: u8, absent: bool) -> Item {
+        Item {
+            leaf,
+            from,
+            to,
+            slot,
+            absent,
+        }
+    }
+}
+
 /// A set of a sub-rule's conditions. `u64` serves sub-rules of up to 64 conditions (nearly all);
 /// [`Wide`] holds as many as a sub-rule may have.
 pub(crate) trait Mask: Copy + Default + PartialEq {
@@ -234,16 +247,7 @@ mod tests {
             .collect();
         let mut items: Vec<Item> = items
             .iter()
-            .map(|&(leaf, slot, absent)| {
-                let (from, to) = paths[leaf as usize];
-                Item {
-                    leaf,
-                    from,
-                    to,
-                    slot,
-                    absent,
-                }
-            })
+            .map(|&(leaf, slot, absent)| Item::new(leaf, paths[leaf as usize], slot, absent))
             .collect();
         let wide = |mask: u64| {
             let mut set = Wide::default();

@@ -452,17 +452,8 @@ impl EventState {
 
 /// The consistency check's item for `leaf` ([`UNTIED`] has no membership).
 fn item(leaves: &[Leaf], leaf: u32, slot: u8, absent: bool) -> Item {
-    let (from, to) = match leaves.get(leaf as usize) {
-        Some(leaf) => (leaf.from, leaf.to),
-        None => (0, 0),
-    };
-    Item {
-        leaf,
-        from,
-        to,
-        slot,
-        absent,
-    }
+    let membership = leaves.get(leaf as usize).map_or((0, 0), |l| (l.from, l.to));
+    Item::new(leaf, membership, slot, absent)
 }
 
 fn grow<T: Copy + Default>(table: &mut Vec<T>, len: usize) {
