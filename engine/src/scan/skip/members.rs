@@ -76,17 +76,19 @@ pub(crate) fn skip_unneeded_members<T>(
         let limit = (window.backslashes & (u64::MAX << key))
             .trailing_zeros()
             .min(63);
-        // The first quote after `i` (< 63), if it lies before `limit`.
-        let quote_after = |i: u32| {
-            let q = (window.quotes & (u64::MAX << (i + 1))).trailing_zeros();
-            (q < limit).then_some(q)
-        };
+        // The quotes from the key's on, before `limit`, taken lowest first: finding the next
+        // one is a single bit operation, so members' positions do not wait on one another.
+        let mut rest = window.quotes & (u64::MAX << key) & !(u64::MAX << limit);
         // Each member is skipped, ends the search, or does not fit in what is left of the
-        // window (`break`).
-        while key < limit {
-            let Some(close) = quote_after(key) else {
+        // window (`break`). The lowest quote left is the key's opening one.
+        while rest != 0 {
+            debug_assert_eq!(rest.trailing_zeros(), key);
+            rest &= rest - 1;
+            let close = rest.trailing_zeros();
+            if rest == 0 {
                 break;
-            };
+            }
+            rest &= rest - 1;
             let key_at = base + key as usize;
             if let Some(found) = lookup(&block[key as usize + 1..close as usize]) {
                 return MemberStop::Needed {
@@ -103,15 +105,25 @@ pub(crate) fn skip_unneeded_members<T>(
                 return MemberStop::Key(key_at);
             }
             let after = match at(value) {
-                b'"' => match quote_after(value) {
-                    Some(quote) => quote + 1,
-                    None => break,
-                },
+                // The value's quotes are the next two.
+                b'"' => {
+                    rest &= rest - 1;
+                    let quote = rest.trailing_zeros();
+                    if rest == 0 {
+                        break;
+                    }
+                    rest &= rest - 1;
+                    quote + 1
+                }
                 b'{' | b'[' => return MemberStop::Key(key_at),
                 // A scalar ends where the reader's scalar scan ends it; `None` covers the
-                // cases it leaves to the general code.
+                // cases it leaves to the general code. Quotes inside it are passed over.
                 _ => match scalar(bytes, base + value as usize) {
-                    Some(end) if end - base < limit as usize => (end - base) as u32,
+                    Some(end) if end - base < limit as usize => {
+                        let after = (end - base) as u32;
+                        rest &= u64::MAX << after;
+                        after
+                    }
                     Some(_) => break,
                     None => return MemberStop::Key(key_at),
                 },
