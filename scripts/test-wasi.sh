@@ -26,5 +26,27 @@ CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $PWD/wasm/test-support/was
     --lib --test corpus --test differential --test properties --test rule_changes \
     --test reasons --test allocation "$@"
 status=$?
+
+# The runner must leave its output pipes blocking (see wasm/test-support/wasi-run.mjs): a test
+# binary listing its tests into a full pipe whose reader is slow must wait, not fail.
+echo "== the WASI runner waits on a full output pipe"
+target_dir=${CARGO_TARGET_DIR:-target}
+listed=$(ls -t "$target_dir"/wasm32-wasip1/debug/deps/differential-*.wasm 2>/dev/null | head -1)
+if [ -z "$listed" ]; then
+    echo "no differential test binary to list: the check did not run"
+    status=1
+else
+    runner_status=$(mktemp)
+    { head -c 65536 /dev/zero
+      node --no-warnings wasm/test-support/wasi-run.mjs "$listed" --list
+      echo $? >"$runner_status"; } 2>&1 | (sleep 2; cat >/dev/null)
+    if [ "$(cat "$runner_status")" = 0 ]; then
+        echo "ok: the listing waited for the reader"
+    else
+        echo "FAILED: the listing failed on a full pipe (exit $(cat "$runner_status")): the runner made it non-blocking"
+        status=1
+    fi
+    rm -f "$runner_status"
+fi
 echo "(wasi tests took $((SECONDS - start)) s)"
 exit "$status"
