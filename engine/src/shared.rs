@@ -97,6 +97,42 @@ impl SharedMatcher {
         Ok(())
     }
 
+    /// Add an already parsed pattern under `name`; readers see it once this returns.
+    pub fn add_pattern(&self, name: &str, pattern: &Pattern) {
+        self.change(|m| m.add_pattern(name, pattern));
+    }
+
+    /// Make `pattern` the only pattern under `name`, as one change: a reader sees the old
+    /// patterns or the new one, never neither. Returns whether `name` had patterns before.
+    ///
+    /// ```
+    /// let rules = evmatch::SharedMatcher::new();
+    /// let pattern = |text| evmatch::Pattern::parse(text).unwrap();
+    /// assert!(!rules.replace_rule("mine", &pattern(r#"{"a": [1]}"#)));
+    /// assert!(rules.replace_rule("mine", &pattern(r#"{"a": [2]}"#)));
+    /// assert!(rules.matches(br#"{"a": 1}"#)?.is_empty());
+    /// assert_eq!(rules.matches(br#"{"a": 2}"#)?, ["mine"]);
+    /// # Ok::<(), evmatch::EventError>(())
+    /// ```
+    pub fn replace_rule(&self, name: &str, pattern: &Pattern) -> bool {
+        self.change(|m| {
+            let existed = m.delete_rule(name);
+            m.add_pattern(name, pattern);
+            existed
+        })
+    }
+
+    /// Remove every pattern under each of `names` as one change; returns how many of the names
+    /// had patterns.
+    pub fn delete_rules<S: AsRef<str>>(&self, names: &[S]) -> usize {
+        self.change(|m| {
+            names
+                .iter()
+                .filter(|name| m.delete_rule(name.as_ref()))
+                .count()
+        })
+    }
+
     /// Remove every pattern under `name`; returns whether there was one.
     pub fn delete_rule(&self, name: &str) -> bool {
         self.change(|m| m.delete_rule(name))

@@ -1,0 +1,647 @@
+// EventBusClient: one logical connection to evmatch-bus (the LambdaSharp App EventBus protocol),
+// kept up across reconnects, with the rules it subscribed.
+
+import { AckError, ClosedError, TimeoutError } from "./errors.js";
+import {
+  base64Utf8,
+  clearTimer,
+  globalWebSocket,
+  parseUrl,
+  randomUUID,
+  reportError,
+  setTimer,
+  type TimerHandle,
+} from "./host.js";
+import {
+  ClientCloseCode,
+  type BusEvent,
+  type ConnectionState,
+  type Engine,
+  type EventBridgeEvent,
+  type EventBusClientEventMap,
+  type EventBusClientOptions,
+  type Pattern,
+  type ViewOptions,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from "./types.js";
+import { patternText, ViewSet, type View } from "./view.js";
+
+/** The header document of the `header` query parameter. */
+export interface HeaderDocument {
+  Host: string;
+  ApiKey: string;
+  Id: string;
+}
+
+/** The `header` query parameter: base64 of the JSON header document `{"Host", "ApiKey", "Id"}`. */
+export function encodeHeader(header: HeaderDocument): string {
+  return base64Utf8(JSON.stringify({ Host: header.Host, ApiKey: header.ApiKey, Id: header.Id }));
+}
+
+/**
+ * The API key: base64 of `<app version id>:<deployment id>`, or of the deployment id alone when
+ * `appVersionId` is omitted (the bus's dev mode).
+ */
+export function apiKeyFor(deploymentId: string, appVersionId?: string): string {
+  return base64Utf8(appVersionId === undefined ? deploymentId : `${appVersionId}:${deploymentId}`);
+}
+
+/** The WebSocket URL the client opens: `url` (http(s) turned into ws(s)) with its `header` parameter. */
+export function connectionUrl(options: Pick<EventBusClientOptions, "url" | "apiKey" | "id" | "host">): string {
+  const url = parseUrl(options.url);
+  if (url.protocol === "http:") url.protocol = "ws:";
+  else if (url.protocol === "https:") url.protocol = "wss:";
+  const host = options.host ?? url.hostname.replace(/^\[(.*)\]$/, "$1");
+  url.searchParams.set("header", encodeHeader({ Host: host, ApiKey: options.apiKey, Id: options.id }));
+  return url.toString();
+}
+
+type Listener<K extends keyof EventBusClientEventMap> = (value: EventBusClientEventMap[K]) => void;
+
+/** An action awaiting its Ack. */
+interface Request {
+  id: string;
+  action: string;
+  fields: { Rule?: string; Pattern?: string };
+  /** Internal requests (Hello, re-subscribes) are not re-sent after a reconnect: they are redone. */
+  internal: boolean;
+  timer?: TimerHandle;
+  ok(): void;
+  fail(error: Error): void;
+}
+
+const DEFAULTS = {
+  requestTimeoutMs: 10_000,
+  connectTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 150_000,
+  helloIntervalMs: 300_000,
+  reconnect: true,
+  reconnectBaseDelayMs: 500,
+  reconnectMaxDelayMs: 30_000,
+  history: 1000,
+};
+
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
+    throw new TypeError(`EventBusClient: option ${name} must be a number >= 0, not ${String(value)}`);
+  }
+  return value;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A client of evmatch-bus. It connects at once, sends Hello, and keeps the connection up:
+ * after a lost connection it reconnects with jittered exponential backoff, says Hello again and
+ * re-subscribes every rule it holds. See the package README.
+ */
+export class EventBusClient {
+  /** The header's `Id`. */
+  readonly id: string;
+  /** The WebSocket URL, with its `header` parameter. */
+  readonly connectionUrl: string;
+
+  readonly #WebSocket: WebSocketConstructor;
+  readonly #engine: Engine | undefined;
+  readonly #requestTimeoutMs: number;
+  readonly #connectTimeoutMs: number;
+  readonly #keepAliveTimeoutMs: number;
+  readonly #helloIntervalMs: number;
+  readonly #reconnect: boolean;
+  readonly #baseDelayMs: number;
+  readonly #maxDelayMs: number;
+  readonly #historyLimit: number;
+
+  #state: ConnectionState = "connecting";
+  #closed = false;
+  #ws: WebSocketLike | null = null;
+  /** Whether the current connection's Hello was acknowledged (actions may be sent). */
+  #helloAcked = false;
+  #everOpened = false;
+  #attempt = 0;
+  #connectTimer: TimerHandle | undefined;
+  #watchdog: TimerHandle | undefined;
+  #helloTimer: TimerHandle | undefined;
+  #reconnectTimer: TimerHandle | undefined;
+
+  /** Actions waiting for the connection's Hello to be acknowledged, in call order. */
+  #queue: Request[] = [];
+  /** Actions sent on the current connection, awaiting their Ack, in send order. */
+  readonly #inflight = new Map<string, Request>();
+  /** The rules the server acknowledged (name -> pattern text): re-subscribed on every reconnect. */
+  readonly #rules = new Map<string, string>();
+  readonly #listeners: { [K in keyof EventBusClientEventMap]: Set<Listener<K>> } = {
+    event: new Set(),
+    open: new Set(),
+    close: new Set(),
+    reconnecting: new Set(),
+    error: new Set(),
+  };
+  #readyWaiters: { resolve(): void; reject(error: Error): void }[] = [];
+  readonly #history: BusEvent[] = [];
+  #views: ViewSet | null = null;
+
+  constructor(options: EventBusClientOptions) {
+    if (!isObject(options)) throw new TypeError("EventBusClient: options must be an object");
+    for (const name of ["url", "apiKey", "id"] as const) {
+      if (typeof options[name] !== "string") throw new TypeError(`EventBusClient: option ${name} must be a string`);
+    }
+    const WebSocket = options.WebSocket ?? (globalWebSocket() as WebSocketConstructor | undefined);
+    if (typeof WebSocket !== "function") {
+      throw new TypeError(
+        "EventBusClient: there is no global WebSocket (Node.js 20 needs --experimental-websocket; Node.js 22 has it): " +
+          "pass a WebSocket constructor as the WebSocket option",
+      );
+    }
+    this.#WebSocket = WebSocket;
+    this.id = options.id;
+    this.connectionUrl = connectionUrl(options);
+    this.#engine = options.engine;
+    this.#requestTimeoutMs = nonNegative("requestTimeoutMs", options.requestTimeoutMs, DEFAULTS.requestTimeoutMs);
+    this.#connectTimeoutMs = nonNegative("connectTimeoutMs", options.connectTimeoutMs, DEFAULTS.connectTimeoutMs);
+    this.#keepAliveTimeoutMs = nonNegative("keepAliveTimeoutMs", options.keepAliveTimeoutMs, DEFAULTS.keepAliveTimeoutMs);
+    this.#helloIntervalMs = nonNegative("helloIntervalMs", options.helloIntervalMs, DEFAULTS.helloIntervalMs);
+    this.#reconnect = options.reconnect ?? DEFAULTS.reconnect;
+    this.#baseDelayMs = nonNegative("reconnectBaseDelayMs", options.reconnectBaseDelayMs, DEFAULTS.reconnectBaseDelayMs);
+    this.#maxDelayMs = Math.max(
+      this.#baseDelayMs,
+      nonNegative("reconnectMaxDelayMs", options.reconnectMaxDelayMs, DEFAULTS.reconnectMaxDelayMs),
+    );
+    this.#historyLimit = Math.floor(nonNegative("history", options.history, DEFAULTS.history));
+    this.#connect();
+  }
+
+  /** The connection state. */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** The subscribed rules (name -> pattern JSON text), as acknowledged by the server: a copy. */
+  get rules(): ReadonlyMap<string, string> {
+    return new Map(this.#rules);
+  }
+
+  /** The events kept for views (at most `history`), oldest first: a copy. */
+  get history(): BusEvent[] {
+    return this.#history.slice();
+  }
+
+  /**
+   * Creates the rule `rule` or replaces its pattern. Resolves on `Ack` `Ok` (the rule is then
+   * kept, and re-subscribed after every reconnect); rejects with an {@link AckError} whose message
+   * is the server's (`Event pattern is not valid. Reason: ...` for a pattern EventBridge refuses),
+   * a {@link TimeoutError} after `requestTimeoutMs`, or a {@link ClosedError}.
+   */
+  subscribe(rule: string, pattern: Pattern): Promise<void> {
+    let text: string;
+    try {
+      if (typeof rule !== "string") throw new TypeError("subscribe: the rule name must be a string");
+      text = patternText(pattern);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#request("Subscribe", { Rule: rule, Pattern: text }, () => {
+      this.#rules.set(rule, text);
+    });
+  }
+
+  /** Deletes the rule `rule`. Resolves on `Ack` `Ok`, rejects as `subscribe` does. */
+  unsubscribe(rule: string): Promise<void> {
+    if (typeof rule !== "string") return Promise.reject(new TypeError("unsubscribe: the rule name must be a string"));
+    return this.#request("Unsubscribe", { Rule: rule }, () => {
+      this.#rules.delete(rule);
+    });
+  }
+
+  /** Resolves once the client is `open` (at once if it is); rejects with a {@link ClosedError} once it is closed. */
+  ready(): Promise<void> {
+    if (this.#state === "open") return Promise.resolve();
+    if (this.#closed) return Promise.reject(new ClosedError("EventBusClient is closed"));
+    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+  }
+
+  /** Adds a listener; returns a function that removes it. */
+  on<K extends keyof EventBusClientEventMap>(type: K, listener: (value: EventBusClientEventMap[K]) => void): () => void {
+    const set = this.#listeners[type] as Set<Listener<K>> | undefined;
+    if (!set) throw new TypeError(`EventBusClient.on: unknown event type ${String(type)}`);
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+    };
+  }
+
+  /** Removes a listener added with `on`. */
+  off<K extends keyof EventBusClientEventMap>(type: K, listener: (value: EventBusClientEventMap[K]) => void): void {
+    (this.#listeners[type] as Set<Listener<K>> | undefined)?.delete(listener);
+  }
+
+  /** `on("event", listener)`: every event this connection receives. */
+  onEvent(listener: (event: BusEvent) => void): () => void {
+    return this.on("event", listener);
+  }
+
+  /**
+   * A local filter over the events this client receives, matched by the evmatch engine (the
+   * `engine` option): `events` holds the matching kept events at once, `onEvent` tells of new
+   * ones. Throws a {@link PatternError} for a pattern EventBridge refuses, and an Error when the
+   * client has no engine.
+   */
+  view(pattern: Pattern, options: ViewOptions = {}): View {
+    if (!this.#engine) {
+      throw new Error(
+        "EventBusClient.view() needs the evmatch engine: pass `engine: { Matcher }` (import { Matcher } from \"evmatch\"; " +
+          "in browsers, after `await init()`) to the EventBusClient constructor",
+      );
+    }
+    const limit = Math.floor(nonNegative("limit", options.limit, 0));
+    this.#views ??= new ViewSet(
+      this.#engine,
+      () => this.#history,
+      (error) => this.#emit("error", error),
+      (error) => this.#listenerError(error),
+    );
+    return this.#views.create(pattern, limit);
+  }
+
+  /**
+   * Closes the connection for good: no reconnect; pending and queued actions are rejected with a
+   * {@link ClosedError}; a last `close` event (code 1000, `willReconnect: false`) is emitted.
+   * Views and `history` stay readable.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#state = "closed";
+    clearTimer(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    const ws = this.#ws;
+    this.#dropSocket();
+    if (ws) {
+      try {
+        ws.close(ClientCloseCode.Closed, "closed by the client");
+      } catch {
+        // already closing
+      }
+    }
+    this.#failAll(new ClosedError("EventBusClient was closed"));
+    this.#emit("close", { code: ClientCloseCode.Closed, reason: "closed by the client", wasClean: true, willReconnect: false });
+  }
+
+  // --- connection ---------------------------------------------------------------------------
+
+  #connect(): void {
+    this.#reconnectTimer = undefined;
+    if (this.#closed) return;
+    let ws: WebSocketLike;
+    try {
+      ws = new this.#WebSocket(this.connectionUrl);
+    } catch (error) {
+      this.#emit("error", error instanceof Error ? error : new Error(String(error)));
+      this.#lost(1006, `cannot open the WebSocket: ${error instanceof Error ? error.message : String(error)}`, false);
+      return;
+    }
+    this.#ws = ws;
+    if (this.#connectTimeoutMs > 0) {
+      this.#connectTimer = setTimer(
+        () => this.#abort(ClientCloseCode.ConnectTimeout, `not open with Hello acknowledged within ${this.#connectTimeoutMs} ms`),
+        this.#connectTimeoutMs,
+      );
+    }
+    ws.onopen = () => {
+      if (this.#ws !== ws) return;
+      this.#armWatchdog();
+      this.#sendHello();
+    };
+    ws.onmessage = (event: { data?: unknown }) => {
+      if (this.#ws !== ws) return;
+      this.#armWatchdog();
+      this.#receive(event.data);
+    };
+    ws.onclose = (event: { code?: number; reason?: string; wasClean?: boolean }) => {
+      if (this.#ws !== ws) return;
+      this.#lost(event.code ?? 1006, event.reason ?? "", event.wasClean ?? false);
+    };
+    ws.onerror = () => {
+      // a close event follows, which says what there is to say
+    };
+  }
+
+  /** Gives up on the current connection (the client's own decision) and reconnects. */
+  #abort(code: number, reason: string): void {
+    const ws = this.#ws;
+    if (!ws) return;
+    this.#dropSocket();
+    try {
+      ws.close(code, reason);
+    } catch {
+      // already closing
+    }
+    this.#lost(code, reason, false, true);
+  }
+
+  /** Detaches the current socket (its events are ignored from now on) and stops its timers. */
+  #dropSocket(): void {
+    const ws = this.#ws;
+    this.#ws = null;
+    this.#helloAcked = false;
+    clearTimer(this.#connectTimer);
+    clearTimer(this.#watchdog);
+    clearTimer(this.#helloTimer);
+    this.#connectTimer = this.#watchdog = this.#helloTimer = undefined;
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      ws.onerror = () => {};
+    }
+  }
+
+  /** The connection ended: re-queue what was in flight, tell, and reconnect (or stop). */
+  #lost(code: number, reason: string, wasClean: boolean, dropped = false): void {
+    if (!dropped) this.#dropSocket();
+    const resend: Request[] = [];
+    for (const request of this.#inflight.values()) {
+      if (request.internal) clearTimer(request.timer);
+      else resend.push(request);
+    }
+    this.#inflight.clear();
+    this.#queue = [...resend, ...this.#queue];
+
+    const willReconnect = this.#reconnect && !this.#closed;
+    if (!willReconnect) {
+      this.#closed = true;
+      this.#state = "closed";
+      this.#failAll(new ClosedError(`the connection was closed (${code}${reason ? ` ${reason}` : ""}) and reconnect is off`));
+    }
+    this.#emit("close", { code, reason, wasClean, willReconnect });
+    if (!willReconnect || this.#closed) return;
+
+    this.#attempt += 1;
+    const cap = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** Math.min(this.#attempt - 1, 30));
+    const delayMs = Math.round(cap / 2 + (Math.random() * cap) / 2);
+    this.#state = "reconnecting";
+    this.#emit("reconnecting", { attempt: this.#attempt, delayMs });
+    if (this.#closed || this.#reconnectTimer !== undefined) return;
+    this.#reconnectTimer = setTimer(() => this.#connect(), delayMs);
+  }
+
+  #armWatchdog(): void {
+    clearTimer(this.#watchdog);
+    this.#watchdog = undefined;
+    if (this.#keepAliveTimeoutMs > 0) {
+      this.#watchdog = setTimer(
+        () => this.#abort(ClientCloseCode.KeepAliveTimeout, `nothing received for ${this.#keepAliveTimeoutMs} ms`),
+        this.#keepAliveTimeoutMs,
+      );
+    }
+  }
+
+  /** After the client has sent nothing for `helloIntervalMs`, a Hello keeps the server's idle timeout away. */
+  #armHelloTimer(): void {
+    clearTimer(this.#helloTimer);
+    this.#helloTimer = undefined;
+    if (this.#helloIntervalMs > 0 && this.#helloAcked) {
+      this.#helloTimer = setTimer(() => {
+        this.#helloTimer = undefined;
+        this.#send({
+          id: randomUUID(),
+          action: "Hello",
+          fields: {},
+          internal: true,
+          ok: () => {},
+          fail: (error) => this.#emit("error", error),
+        });
+      }, this.#helloIntervalMs);
+    }
+  }
+
+  #sendHello(): void {
+    const ws = this.#ws;
+    this.#send({
+      id: randomUUID(),
+      action: "Hello",
+      fields: {},
+      internal: true,
+      ok: () => {
+        if (this.#ws === ws) this.#helloAcknowledged();
+      },
+      fail: (error) => {
+        if (this.#ws !== ws) return;
+        this.#emit("error", error);
+        this.#abort(ClientCloseCode.HelloRefused, `Hello refused: ${error.message}`);
+      },
+    });
+  }
+
+  /** Hello acknowledged: re-subscribe the kept rules, then send the queued actions, in that order. */
+  #helloAcknowledged(): void {
+    const ws = this.#ws;
+    clearTimer(this.#connectTimer);
+    this.#connectTimer = undefined;
+    this.#helloAcked = true;
+    this.#attempt = 0;
+    const reconnected = this.#everOpened;
+    this.#everOpened = true;
+
+    const rules = [...this.#rules];
+    let outstanding = rules.length;
+    const settled = () => {
+      outstanding -= 1;
+      if (outstanding === 0 && this.#ws === ws) this.#opened(reconnected);
+    };
+    for (const [rule, pattern] of rules) {
+      const request: Request = {
+        id: randomUUID(),
+        action: "Subscribe",
+        fields: { Rule: rule, Pattern: pattern },
+        internal: true,
+        ok: settled,
+        fail: (error) => {
+          if (error instanceof AckError && this.#rules.get(rule) === pattern) this.#rules.delete(rule);
+          this.#emit("error", new AckError(`re-subscribe of rule "${rule}" failed: ${error.message}`, "Subscribe", rule));
+          settled();
+        },
+      };
+      this.#startTimer(request);
+      this.#send(request);
+    }
+    const queued = this.#queue;
+    this.#queue = [];
+    for (const request of queued) this.#send(request);
+    if (rules.length === 0) this.#opened(reconnected);
+  }
+
+  #opened(reconnected: boolean): void {
+    this.#state = "open";
+    this.#emit("open", { reconnected });
+    const waiters = this.#readyWaiters;
+    this.#readyWaiters = [];
+    for (const waiter of waiters) waiter.resolve();
+  }
+
+  // --- actions ------------------------------------------------------------------------------
+
+  #request(action: string, fields: Request["fields"], onOk: () => void): Promise<void> {
+    if (this.#closed) return Promise.reject(new ClosedError("EventBusClient is closed"));
+    return new Promise<void>((resolve, reject) => {
+      const request: Request = {
+        id: randomUUID(),
+        action,
+        fields,
+        internal: false,
+        ok: () => {
+          onOk();
+          resolve();
+        },
+        fail: reject,
+      };
+      this.#startTimer(request);
+      if (this.#helloAcked) this.#send(request);
+      else this.#queue.push(request);
+    });
+  }
+
+  #startTimer(request: Request): void {
+    if (this.#requestTimeoutMs <= 0) return;
+    request.timer = setTimer(() => {
+      this.#inflight.delete(request.id);
+      const index = this.#queue.indexOf(request);
+      if (index >= 0) this.#queue.splice(index, 1);
+      const what = request.fields.Rule === undefined ? request.action : `${request.action} of rule "${request.fields.Rule}"`;
+      request.fail(new TimeoutError(`${what}: no Ack within ${this.#requestTimeoutMs} ms`));
+    }, this.#requestTimeoutMs);
+  }
+
+  #send(request: Request): void {
+    const ws = this.#ws;
+    if (!ws) {
+      if (!request.internal) this.#queue.push(request);
+      return;
+    }
+    this.#inflight.set(request.id, request);
+    try {
+      ws.send(JSON.stringify({ Action: request.action, RequestId: request.id, ...request.fields }));
+    } catch {
+      // The socket is closing: its close event re-queues the request.
+      return;
+    }
+    this.#armHelloTimer();
+  }
+
+  #failAll(error: Error): void {
+    const requests = [...this.#inflight.values(), ...this.#queue];
+    this.#inflight.clear();
+    this.#queue = [];
+    for (const request of requests) {
+      clearTimer(request.timer);
+      if (!request.internal) request.fail(error);
+    }
+    const waiters = this.#readyWaiters;
+    this.#readyWaiters = [];
+    for (const waiter of waiters) waiter.reject(error);
+  }
+
+  // --- notifications ------------------------------------------------------------------------
+
+  #receive(data: unknown): void {
+    if (typeof data !== "string") {
+      this.#emit("error", new Error("the server sent a binary message; the protocol has only text ones"));
+      return;
+    }
+    let message: unknown;
+    try {
+      message = JSON.parse(data);
+    } catch {
+      this.#emit("error", new Error(`the server sent a message that is not JSON: ${data.slice(0, 200)}`));
+      return;
+    }
+    if (!isObject(message)) {
+      this.#emit("error", new Error(`the server sent a message that is not a JSON object: ${data.slice(0, 200)}`));
+      return;
+    }
+    // Fields other than those read here are ignored: the protocol may grow (e.g. a Sequence).
+    switch (message.Action) {
+      case "Ack":
+        this.#ack(message);
+        break;
+      case "Event":
+        this.#event(message);
+        break;
+      default:
+        // KeepAlive (it has done its work: the watchdog was re-armed), or an action of a later protocol.
+        break;
+    }
+  }
+
+  #ack(message: Record<string, unknown>): void {
+    const id = message.RequestId;
+    if (typeof id !== "string") return;
+    const request = this.#inflight.get(id);
+    if (!request) return; // timed out, or not ours
+    this.#inflight.delete(id);
+    clearTimer(request.timer);
+    if (message.Status === "Ok") {
+      request.ok();
+    } else {
+      const text =
+        typeof message.Message === "string" ? message.Message : `${request.action} failed (Status ${JSON.stringify(message.Status)})`;
+      request.fail(new AckError(text, request.action, request.fields.Rule));
+    }
+  }
+
+  #event(message: Record<string, unknown>): void {
+    const payload = message.Event;
+    const raw = typeof payload === "string" ? payload : isObject(payload) ? JSON.stringify(payload) : undefined;
+    let event: unknown;
+    try {
+      event = raw === undefined ? undefined : JSON.parse(raw);
+    } catch {
+      event = undefined;
+    }
+    if (raw === undefined || !isObject(event)) {
+      this.#emit("error", new Error("the server sent an Event notification whose Event is not a JSON object"));
+      return;
+    }
+    const parsed = event as EventBridgeEvent;
+    const busEvent: BusEvent = {
+      rules: Array.isArray(message.Rules) ? message.Rules.filter((rule): rule is string => typeof rule === "string") : [],
+      source: typeof message.Source === "string" ? message.Source : String(parsed.source ?? ""),
+      type: typeof message.Type === "string" ? message.Type : String(parsed["detail-type"] ?? ""),
+      event: parsed,
+      raw,
+      requestId: typeof message.RequestId === "string" ? message.RequestId : "",
+    };
+    const kept = this.#historyLimit > 0;
+    if (kept) {
+      this.#history.push(busEvent);
+      if (this.#history.length > this.#historyLimit) {
+        const evicted = this.#history.shift()!;
+        this.#views?.evict(evicted);
+      }
+    }
+    this.#views?.add(busEvent, kept);
+    this.#emit("event", busEvent);
+  }
+
+  // --- listeners ----------------------------------------------------------------------------
+
+  #emit<K extends keyof EventBusClientEventMap>(type: K, value: EventBusClientEventMap[K]): void {
+    const set = this.#listeners[type] as Set<Listener<K>>;
+    for (const listener of [...set]) {
+      try {
+        listener(value);
+      } catch (error) {
+        if (type === "error") reportError(error);
+        else this.#listenerError(error);
+      }
+    }
+  }
+
+  /** A listener threw: tell the `error` listeners, or (if there are none) rethrow it asynchronously. */
+  #listenerError(error: unknown): void {
+    if (this.#listeners.error.size > 0) this.#emit("error", error instanceof Error ? error : new Error(String(error)));
+    else reportError(error);
+  }
+}

@@ -1,0 +1,205 @@
+// Test support: the real evmatch-bus binary (target/debug/evmatch-bus), started per test file on
+// a free port, and bounded waits. Every wait here ends within its timeout.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { EventBusClient, apiKeyFor } from "../dist/index.js";
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+export const serverBinary = process.env.EVMATCH_BUS_BIN ?? join(repoRoot, "target", "debug", "evmatch-bus");
+export const wasmNodeModule = join(repoRoot, "wasm", "pkg", "node", "evmatch.js");
+
+export const PUBLISH_KEY = "K";
+export const DEPLOYMENT_ID = "D";
+export const APP_VERSION_ID = "V";
+export const API_KEY = apiKeyFor(DEPLOYMENT_ID, APP_VERSION_ID); // base64("V:D")
+
+/** Rejects after `ms` unless `promise` settles first. */
+export function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `predicate` (sync or async) every 25 ms until it is truthy; fails after `ms`. */
+export async function waitFor(predicate, ms, what) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await predicate();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+/** The next `type` event of `client` (optionally one satisfying `filter`), within `ms`. */
+export function nextEvent(client, type, ms, filter = () => true) {
+  let off;
+  const promise = new Promise((resolve) => {
+    off = client.on(type, (value) => {
+      if (filter(value)) resolve(value);
+    });
+  });
+  return withTimeout(promise, ms, `client event "${type}"`).finally(() => off());
+}
+
+/** Collects a client's (or view's) events into an array. */
+export function collect(target) {
+  const events = [];
+  const off = target.onEvent((event) => events.push(event));
+  return { events, off };
+}
+
+/**
+ * Starts the server binary on 127.0.0.1:0 with `--keepalive 1` and the test keys, and resolves
+ * with its base URL once it printed its listening line (`evmatch-bus listening on http://...`).
+ */
+export async function startServer(extraArgs = []) {
+  if (!existsSync(serverBinary)) {
+    throw new Error(`${serverBinary} does not exist: build it with \`cargo build -p evmatch-bus\``);
+  }
+  const args = [
+    "--listen", "127.0.0.1:0",
+    "--publish-key", PUBLISH_KEY,
+    "--deployment-id", DEPLOYMENT_ID,
+    "--app-version-id", APP_VERSION_ID,
+    "--keepalive", "1",
+    ...extraArgs,
+  ];
+  const child = spawn(serverBinary, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" } });
+  let stdout = "";
+  let stderr = "";
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (chunk) => {
+    stderr = (stderr + chunk).slice(-20_000);
+  });
+  const base = await withTimeout(
+    new Promise((resolve, reject) => {
+      child.stdout.setEncoding("utf8");
+      child.stdout.on("data", (chunk) => {
+        stdout += chunk;
+        // The first line is `evmatch-bus listening on http://127.0.0.1:PORT`; take any
+        // http://HOST:PORT a line of the first ones prints, should the wording change.
+        const match = /listening on (https?:\/\/[^\s/]+)/.exec(stdout) ?? /(http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+        if (match) resolve(match[1]);
+      });
+      child.on("exit", (code, signal) =>
+        reject(new Error(`evmatch-bus exited (${code ?? signal}) before listening.\nstdout:\n${stdout}\nstderr:\n${stderr}`)),
+      );
+      child.on("error", reject);
+    }),
+    20_000,
+    `evmatch-bus to print its listening line (stdout so far: ${JSON.stringify(stdout)})`,
+  ).catch((error) => {
+    child.kill("SIGKILL");
+    throw error;
+  });
+  const wsUrl = base.replace(/^http/, "ws") + "/ws";
+  const server = {
+    child,
+    base,
+    wsUrl,
+    get stderr() {
+      return stderr;
+    },
+    /** Starts a client of this server; closed by `stop()`. */
+    clients: new Set(),
+    client(options = {}) {
+      const client = new EventBusClient({
+        url: wsUrl,
+        apiKey: API_KEY,
+        id: crypto.randomUUID(),
+        reconnectBaseDelayMs: 50,
+        reconnectMaxDelayMs: 400,
+        requestTimeoutMs: 5_000,
+        connectTimeoutMs: 5_000,
+        keepAliveTimeoutMs: 5_000,
+        ...options,
+      });
+      this.clients.add(client);
+      return client;
+    },
+    async fetch(path, init = {}) {
+      const response = await withTimeout(
+        fetch(base + path, {
+          ...init,
+          headers: { authorization: `Bearer ${PUBLISH_KEY}`, ...(init.headers ?? {}) },
+        }),
+        10_000,
+        `${init.method ?? "GET"} ${path}`,
+      );
+      return response;
+    },
+    /** PutEvents; returns the response body (and fails unless every entry went out). */
+    async publish(entries) {
+      const response = await this.fetch("/events", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ Entries: entries }),
+      });
+      const body = await response.text();
+      if (response.status !== 200) throw new Error(`POST /events: ${response.status} ${body}`);
+      const parsed = JSON.parse(body);
+      if (parsed.FailedEntryCount !== 0) throw new Error(`POST /events: ${body}`);
+      return parsed;
+    },
+    /** POST /events/raw with one event per line (strings are sent as they are). */
+    async publishRaw(events) {
+      const lines = events.map((event) => (typeof event === "string" ? event : JSON.stringify(event)));
+      const response = await this.fetch("/events/raw", {
+        method: "POST",
+        headers: { "content-type": "application/x-ndjson" },
+        body: lines.join("\n") + "\n",
+      });
+      const body = await response.text();
+      if (response.status !== 200) throw new Error(`POST /events/raw: ${response.status} ${body}`);
+      const parsed = JSON.parse(body);
+      if (parsed.Accepted !== lines.length) throw new Error(`POST /events/raw: ${body}`);
+      return parsed;
+    },
+    /** GET /@connections: [{ConnectionId, Id, ConnectedAt}]. */
+    async connections() {
+      const response = await this.fetch("/@connections");
+      const body = await response.text();
+      if (response.status !== 200) throw new Error(`GET /@connections: ${response.status} ${body}`);
+      return JSON.parse(body).Connections;
+    },
+    /** The server's connection ids of the client whose header Id is `id`. */
+    async connectionIdsOf(id) {
+      return (await this.connections()).filter((connection) => connection.Id === id).map((c) => c.ConnectionId);
+    },
+    /** DELETE /@connections/{connectionId}. */
+    async drop(connectionId) {
+      const response = await this.fetch(`/@connections/${encodeURIComponent(connectionId)}`, { method: "DELETE" });
+      await response.arrayBuffer();
+      return response.status;
+    },
+    /** Closes every client, then stops the server (SIGTERM, then SIGKILL after 5 s). */
+    async stop() {
+      for (const client of this.clients) client.close();
+      this.clients.clear();
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGCONT"); // in case a test left it stopped
+      child.kill("SIGTERM");
+      try {
+        await withTimeout(exited, 5_000, "evmatch-bus to exit after SIGTERM");
+      } catch {
+        child.kill("SIGKILL");
+        await withTimeout(exited, 5_000, "evmatch-bus to exit after SIGKILL");
+      }
+    },
+  };
+  return server;
+}
+
+/** A PutEvents entry. */
+export function entry(source, detailType, detail) {
+  return { Source: source, DetailType: detailType, Detail: JSON.stringify(detail) };
+}

@@ -1,0 +1,365 @@
+//! One WebSocket connection: its identity, and the task that serves it. The task reads actions
+//! and writes what its outbox holds, concurrently, in one future: a client that does not read
+//! never stops its own actions from being answered or anyone else's events from being sent.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio::time::{sleep_until, timeout, Instant};
+
+use crate::close::Close;
+use crate::hub::Hub;
+use crate::outbox::{Inbox, Outbox};
+use crate::protocol::{self, Action, Read};
+
+/// Who connected, for `GET /@connections/{id}`.
+pub struct Identity {
+    pub source_ip: String,
+    pub user_agent: String,
+}
+
+/// A connection as the rest of the bus sees it.
+pub struct Connection {
+    /// The bus-internal key (it prefixes the connection's rule names in the matcher).
+    pub key: u64,
+    /// The id `@connections` uses: the key and 4 random bytes, URL-safe base64.
+    pub id: String,
+    /// The `Id` from the client's header.
+    pub client_id: String,
+    pub identity: Identity,
+    pub connected_at: SystemTime,
+    /// Milliseconds since the Unix epoch of the last frame from the client.
+    last_active_ms: AtomicU64,
+    pub outbox: Outbox,
+}
+
+impl Connection {
+    pub fn new(key: u64, client_id: String, identity: Identity, outbox: Outbox) -> Connection {
+        let mut id = [0u8; 12];
+        id[..8].copy_from_slice(&key.to_be_bytes());
+        id[8..].copy_from_slice(&uuid::Uuid::new_v4().as_bytes()[..4]);
+        let now = SystemTime::now();
+        Connection {
+            key,
+            id: URL_SAFE_NO_PAD.encode(id),
+            client_id,
+            identity,
+            connected_at: now,
+            last_active_ms: AtomicU64::new(unix_ms(now)),
+            outbox,
+        }
+    }
+
+    /// When the client last sent a frame.
+    pub fn last_active(&self) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_millis(self.last_active_ms.load(Ordering::Relaxed))
+    }
+
+    fn touch(&self) {
+        self.last_active_ms
+            .store(unix_ms(SystemTime::now()), Ordering::Relaxed);
+    }
+}
+
+/// The connection key inside a connection id, if the id is well-formed.
+pub fn key_of(id: &str) -> Option<u64> {
+    let bytes = URL_SAFE_NO_PAD.decode(id).ok()?;
+    let key: [u8; 8] = bytes.get(..8)?.try_into().ok()?;
+    (bytes.len() == 12).then(|| u64::from_be_bytes(key))
+}
+
+fn unix_ms(time: SystemTime) -> u64 {
+    time.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as u64)
+}
+
+/// How long a close frame may take to go out before the socket is simply dropped.
+const CLOSE_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long queued messages may take to go out when a close asks for them to be flushed.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+/// Messages written before one flush of the socket.
+const WRITE_BATCH: usize = 64;
+
+/// Serves `socket` until it closes, then removes the connection and its rules from the hub.
+pub async fn serve(socket: WebSocket, connection: Arc<Connection>, inbox: Inbox, hub: Arc<Hub>) {
+    let (sink, stream) = socket.split();
+    let rules = {
+        let reader = read_actions(stream, &connection, &hub);
+        let writer = write_outbox(sink, inbox, &connection, &hub);
+        let (rules, ()) = tokio::join!(reader, writer);
+        rules
+    };
+    hub.unregister(&connection, &rules);
+    tracing::debug!(id = %connection.id, close = ?connection.outbox.close_request(), "connection closed");
+}
+
+/// Reads frames and answers actions until a close is requested; returns the rules subscribed.
+async fn read_actions(
+    mut stream: SplitStream<WebSocket>,
+    connection: &Connection,
+    hub: &Hub,
+) -> Vec<String> {
+    let config = &hub.config;
+    let started = Instant::now();
+    let hello_deadline = started + config.hello_timeout();
+    let lifetime_deadline = started + config.max_lifetime();
+    let mut idle_deadline = started + config.idle_timeout();
+    let mut session = Session {
+        connection,
+        hub,
+        hello: false,
+        rules: Vec::new(),
+    };
+    loop {
+        tokio::select! {
+            () = connection.outbox.closing() => break,
+            () = sleep_until(hello_deadline), if !session.hello => {
+                connection.outbox.close(Close::HELLO_TIMEOUT);
+            }
+            () = sleep_until(idle_deadline) => {
+                connection.outbox.close(Close::IDLE);
+            }
+            () = sleep_until(lifetime_deadline) => {
+                connection.outbox.close(Close::LIFETIME);
+            }
+            frame = stream.next() => {
+                idle_deadline = Instant::now() + config.idle_timeout();
+                connection.touch();
+                match frame {
+                    Some(Ok(Message::Text(text))) => session.on_text(&text),
+                    Some(Ok(Message::Binary(bytes))) => session.on_binary(&bytes),
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Close(_))) | None => {
+                        connection.outbox.close(Close::CLIENT_GONE);
+                    }
+                    Some(Err(error)) => {
+                        connection.outbox.close(classify(error));
+                    }
+                }
+            }
+        }
+    }
+    session.rules
+}
+
+/// What a read error means for the connection.
+fn classify(error: axum::Error) -> Close {
+    use tokio_tungstenite::tungstenite::Error;
+    match error.into_inner().downcast_ref::<Error>() {
+        Some(Error::Capacity(_)) => Close::TOO_BIG,
+        Some(Error::Utf8(_)) => Close::NOT_UTF8,
+        _ => Close::CLIENT_GONE,
+    }
+}
+
+/// The protocol state of one connection.
+struct Session<'a> {
+    connection: &'a Connection,
+    hub: &'a Hub,
+    hello: bool,
+    /// The connection's rule names, in the order they were first subscribed.
+    rules: Vec<String>,
+}
+
+impl Session<'_> {
+    fn on_text(&mut self, text: &str) {
+        match protocol::read(text) {
+            Read::Action { request_id, action } => {
+                let reply = match self.act(action) {
+                    Ok(()) => protocol::ack_ok(&request_id),
+                    Err(message) => protocol::ack_error(&request_id, &message),
+                };
+                self.reply(reply);
+            }
+            Read::Invalid {
+                request_id: Some(request_id),
+                message,
+            } => self.reply(protocol::ack_error(&request_id, &message)),
+            Read::Invalid {
+                request_id: None, ..
+            } => {
+                self.connection.outbox.close(Close::NO_REQUEST_ID);
+            }
+        }
+    }
+
+    fn on_binary(&mut self, bytes: &[u8]) {
+        let request_id = std::str::from_utf8(bytes)
+            .ok()
+            .and_then(protocol::scan_request_id);
+        match request_id {
+            Some(request_id) => self.reply(protocol::ack_error(
+                &request_id,
+                "Binary frames are not supported: send actions as JSON text frames",
+            )),
+            None => {
+                self.connection.outbox.close(Close::BINARY);
+            }
+        }
+    }
+
+    fn act(&mut self, action: Action) -> Result<(), String> {
+        if !self.hello && action != Action::Hello {
+            return Err("Hello must be the first action on a connection".to_owned());
+        }
+        let config = &self.hub.config;
+        match action {
+            Action::Hello => self.hello = true,
+            Action::Subscribe { rule, pattern } => {
+                if pattern.len() > config.max_pattern_bytes {
+                    return Err(format!(
+                        "Pattern is {} bytes; at most {} are allowed",
+                        pattern.len(),
+                        config.max_pattern_bytes
+                    ));
+                }
+                let known = self.rules.contains(&rule);
+                if !known && self.rules.len() >= config.max_rules {
+                    return Err(format!(
+                        "Connection already has {} rules, the most allowed; unsubscribe one first",
+                        config.max_rules
+                    ));
+                }
+                let pattern = evmatch::Pattern::parse(&pattern)
+                    .map_err(|error| format!("Event pattern is not valid. Reason: {error}"))?;
+                self.hub.subscribe(self.connection, &rule, &pattern);
+                if !known {
+                    self.rules.push(rule);
+                }
+            }
+            Action::Unsubscribe { rule } => {
+                let Some(at) = self.rules.iter().position(|known| *known == rule) else {
+                    return Err(format!("No subscription named {rule:?} on this connection"));
+                };
+                self.rules.remove(at);
+                self.hub.unsubscribe(self.connection, &rule);
+            }
+        }
+        Ok(())
+    }
+
+    fn reply(&self, text: String) {
+        // A refusal means the connection is already closing, for a reason that is recorded.
+        let _ = self.connection.outbox.push_text(text);
+    }
+}
+
+/// Writes queued messages and keep-alives until a close is requested, then closes the socket
+/// as the request says.
+async fn write_outbox(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut inbox: Inbox,
+    connection: &Connection,
+    hub: &Hub,
+) {
+    let mut keepalive = tokio::time::interval(hub.config.keepalive());
+    keepalive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    keepalive.reset(); // the first tick one interval from now, not at once
+    let alive = loop {
+        tokio::select! {
+            biased;
+            () = connection.outbox.closing() => break true,
+            queued = inbox.recv() => {
+                let Some(first) = queued else { break true };
+                let written = write_batch(&mut sink, &mut inbox, first, connection, hub);
+                let ok = tokio::select! {
+                    biased;
+                    () = connection.outbox.closing() => true,
+                    ok = written => ok,
+                };
+                if !ok {
+                    connection.outbox.close(Close::CLIENT_GONE);
+                    break false;
+                }
+            }
+            _ = keepalive.tick() => {
+                if sink.send(Message::Text(protocol::keep_alive().into())).await.is_err() {
+                    connection.outbox.close(Close::CLIENT_GONE);
+                    break false;
+                }
+            }
+        }
+    };
+    let close = connection
+        .outbox
+        .close_request()
+        .cloned()
+        .unwrap_or(Close::CLIENT_GONE);
+    if alive && close.flush {
+        let flush = async {
+            while let Some(queued) = inbox.try_recv() {
+                if !write_one(&mut sink, queued, connection, hub).await {
+                    return;
+                }
+            }
+            let _ = sink.flush().await;
+        };
+        let _ = timeout(FLUSH_TIMEOUT, flush).await;
+    }
+    let left = inbox.close();
+    if !left.is_empty() {
+        for queued in &left {
+            connection.outbox.sent(queued.bytes);
+        }
+        let events = left.iter().filter(|q| q.published_at.is_some()).count();
+        hub.metrics
+            .drops
+            .get_or_create(&crate::metrics::Reason {
+                reason: "closed_with_queue",
+            })
+            .inc_by(events as u64);
+    }
+    if alive && close != Close::CLIENT_GONE {
+        let frame = CloseFrame {
+            code: close.code,
+            reason: close.reason.into(),
+        };
+        let _ = timeout(CLOSE_WRITE_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
+    }
+    let _ = timeout(CLOSE_WRITE_TIMEOUT, sink.close()).await;
+}
+
+/// Writes `first` and whatever else is queued (up to a batch), then flushes once.
+async fn write_batch(
+    sink: &mut SplitSink<WebSocket, Message>,
+    inbox: &mut Inbox,
+    first: crate::outbox::Queued,
+    connection: &Connection,
+    hub: &Hub,
+) -> bool {
+    if !write_one(sink, first, connection, hub).await {
+        return false;
+    }
+    for _ in 1..WRITE_BATCH {
+        let Some(queued) = inbox.try_recv() else {
+            break;
+        };
+        if !write_one(sink, queued, connection, hub).await {
+            return false;
+        }
+    }
+    sink.flush().await.is_ok()
+}
+
+/// Feeds one message to the socket (written at the next flush) and accounts for it.
+async fn write_one(
+    sink: &mut SplitSink<WebSocket, Message>,
+    queued: crate::outbox::Queued,
+    connection: &Connection,
+    hub: &Hub,
+) -> bool {
+    let ok = sink.feed(queued.message).await.is_ok();
+    connection.outbox.sent(queued.bytes);
+    if let Some(published_at) = queued.published_at {
+        hub.metrics
+            .publish_to_send_seconds
+            .observe(published_at.elapsed().as_secs_f64());
+    }
+    ok
+}

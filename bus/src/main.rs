@@ -1,0 +1,85 @@
+//! `evmatch-bus`: run one bus node.
+
+use clap::Parser;
+use evmatch_bus::{Config, Server};
+
+/// An event bus over WebSocket: subscribe with AWS EventBridge patterns, receive what matches.
+#[derive(Parser)]
+#[command(name = "evmatch-bus", version, about)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "evmatch_bus=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let server = match Server::bind(cli.config.clone()).await {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!(
+                "evmatch-bus: cannot listen on {}: {error}",
+                cli.config.listen
+            );
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    print_urls(&server, &cli.config);
+    match server.run(shutdown_signal()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("evmatch-bus: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// What a user needs to connect and publish; the first line is what scripts read.
+fn print_urls(server: &Server, config: &Config) {
+    use base64::Engine;
+    let address = server.local_addr();
+    let host = config
+        .public_host
+        .clone()
+        .unwrap_or_else(|| address.ip().to_string());
+    let header = serde_json::json!({"Host": host, "ApiKey": server.api_key(), "Id": uuid::Uuid::new_v4().to_string()});
+    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(header.to_string());
+    println!("evmatch-bus listening on http://{address}");
+    println!("  websocket   ws://{address}/ws?header=<base64 of {{\"Host\", \"ApiKey\", \"Id\"}}>");
+    println!("  api key     {}", server.api_key());
+    println!("  try         ws://{address}/ws?header={header}");
+    println!("  publish     POST http://{address}/events  (PutEvents; or /events/raw, JSON Lines)");
+    println!(
+        "  publish key {}  (Authorization: Bearer <key>; also for /@connections)",
+        server.publish_key()
+    );
+    println!("  metrics     http://{address}/metrics   health http://{address}/healthz");
+    match server.static_root() {
+        Some(_) => println!("  demo        http://{address}/demo/?bus=1"),
+        None => println!("  demo        (not served: no wasm/demo directory; see --static-root)"),
+    }
+}
+
+/// SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing a SIGTERM handler");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

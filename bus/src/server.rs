@@ -1,0 +1,296 @@
+//! The HTTP side: the routes, the WebSocket upgrade (where clients are authenticated), health,
+//! metrics, the demo's static files, and a graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower_http::services::ServeDir;
+
+use crate::connection::{self, Identity};
+use crate::hub::Hub;
+use crate::{management, metrics, publish, Config};
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub hub: Arc<Hub>,
+    /// Publish requests allowed in flight at once.
+    pub publish_slots: Arc<Semaphore>,
+}
+
+/// A bus node bound to its address, ready to [`run`](Server::run).
+///
+/// ```no_run
+/// # async fn example() -> std::io::Result<()> {
+/// let mut config = evmatch_bus::Config::default();
+/// config.listen = "127.0.0.1:0".parse().unwrap();
+/// let server = evmatch_bus::Server::bind(config).await?;
+/// println!("listening on {}", server.local_addr());
+/// server.run(async { let _ = tokio::signal::ctrl_c().await; }).await
+/// # }
+/// ```
+pub struct Server {
+    listener: TcpListener,
+    state: AppState,
+}
+
+/// How long a shutdown waits for connections to finish their close handshakes.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+impl Server {
+    /// Binds `config.listen`. Without a publish key, a random one is made (see
+    /// [`Server::publish_key`]).
+    pub async fn bind(config: Config) -> std::io::Result<Server> {
+        let listener = TcpListener::bind(config.listen).await?;
+        let publish_key = config
+            .publish_key
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        let publish_slots = Arc::new(Semaphore::new(config.max_concurrent_publishes.max(1)));
+        let hub = Arc::new(Hub::new(config, publish_key));
+        Ok(Server {
+            listener,
+            state: AppState { hub, publish_slots },
+        })
+    }
+
+    /// The address actually bound (the port chosen when `listen` had port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// The bearer key for publishing and `@connections`.
+    pub fn publish_key(&self) -> &str {
+        &self.state.hub.publish_key
+    }
+
+    /// The API key clients put in their header.
+    pub fn api_key(&self) -> &str {
+        &self.state.hub.api_key
+    }
+
+    /// Where the demo page's files are served from, if anywhere.
+    pub fn static_root(&self) -> Option<PathBuf> {
+        static_root(&self.state.hub.config)
+    }
+
+    /// Serves until `shutdown` resolves; then stops accepting, asks every connection to close
+    /// after its queued messages (close code 1001), and waits for them (at most 10 s).
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let hub = Arc::clone(&self.state.hub);
+        let router = router(self.state);
+        let stop = {
+            let hub = Arc::clone(&hub);
+            async move {
+                shutdown.await;
+                tracing::info!("shutting down: closing connections");
+                hub.shut_down();
+            }
+        };
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop)
+        .await?;
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+        while hub.connection_count() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
+    }
+}
+
+fn router(state: AppState) -> Router {
+    let config = &state.hub.config;
+    let mut router = Router::new()
+        .route("/ws", get(upgrade))
+        .route(
+            "/events",
+            post(publish::put_events).layer(DefaultBodyLimit::max(1 << 20)),
+        )
+        .route(
+            "/events/raw",
+            post(publish::put_raw).layer(DefaultBodyLimit::max(config.max_raw_body_bytes)),
+        )
+        .route("/@connections", get(management::list))
+        .route(
+            "/@connections/{id}",
+            post(management::post)
+                .get(management::get)
+                .delete(management::delete)
+                .layer(DefaultBodyLimit::max(config.max_message_bytes)),
+        )
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .route("/", get(index));
+    if let Some(root) = static_root(config) {
+        router = router
+            .nest_service("/demo", ServeDir::new(root.join("wasm/demo")))
+            .nest_service("/pkg", ServeDir::new(root.join("wasm/pkg")))
+            .nest_service("/client", ServeDir::new(root.join("bus/client/dist")));
+    }
+    router.with_state(state)
+}
+
+/// `--static-root`, or the checkout this binary was built from when it is still there.
+fn static_root(config: &Config) -> Option<PathBuf> {
+    let root = config
+        .static_root
+        .clone()
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
+    root.join("wasm/demo").is_dir().then_some(root)
+}
+
+/// `GET /ws?header=...`: the client is checked before the socket exists.
+async fn upgrade(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    uri: Uri,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Response {
+    let hub = &state.hub;
+    let header_param = uri.query().and_then(|query| query_param(query, "header"));
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let client_id =
+        match crate::auth::check_header(&hub.config, &hub.api_key, header_param.as_deref(), host) {
+            Ok(id) => id,
+            Err(refusal) => {
+                metrics::count(&hub.metrics.upgrades_refused, refusal.reason_label());
+                return (refusal.status, refusal.reason).into_response();
+            }
+        };
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    if hub.is_shutting_down() || hub.connection_count() >= hub.config.max_connections {
+        metrics::count(&hub.metrics.upgrades_refused, "unavailable");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1")],
+            "the bus is not accepting connections now",
+        )
+            .into_response();
+    }
+    let identity = Identity {
+        source_ip: peer.ip().to_string(),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+    };
+    let limit = hub.config.max_message_bytes;
+    let hub = Arc::clone(hub);
+    upgrade
+        // Small buffers: most connections are idle most of the time, and memory per
+        // connection is what limits how many one node holds.
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+        .max_message_size(limit)
+        .max_frame_size(limit)
+        .on_upgrade(move |socket| async move {
+            let (connection, inbox) = hub.register(client_id, identity);
+            tracing::debug!(id = %connection.id, "connection opened");
+            connection::serve(socket, connection, inbox, hub).await;
+        })
+}
+
+/// The value of `name` in a query string, percent-decoded. A `+` stays a `+`: base64 uses it,
+/// and clients often leave it unescaped.
+fn query_param(query: &str, name: &str) -> Option<String> {
+    let value = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))?;
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    let hub = &state.hub;
+    let status = if hub.is_shutting_down() {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    let body = serde_json::json!({
+        "status": if hub.is_shutting_down() { "shutting down" } else { "ok" },
+        "connections": hub.connection_count(),
+        "pendingBytes": hub.pending_bytes(),
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    let hub = &state.hub;
+    hub.metrics.pending_bytes.set(hub.pending_bytes() as i64);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        hub.metrics.encode(),
+    )
+        .into_response()
+}
+
+async fn index() -> &'static str {
+    "evmatch-bus: WebSocket at /ws?header=..., publish at POST /events and /events/raw, \
+     @connections at /@connections/{id}, /healthz, /metrics, the demo at /demo/\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::query_param;
+
+    #[test]
+    fn query_values_are_percent_decoded_and_plus_kept() {
+        assert_eq!(
+            query_param("a=1&header=ab%3D%3D", "header").as_deref(),
+            Some("ab==")
+        );
+        assert_eq!(
+            query_param("header=a+b/c==", "header").as_deref(),
+            Some("a+b/c==")
+        );
+        assert_eq!(query_param("headers=x", "header"), None);
+        assert_eq!(query_param("header=%zz", "header").as_deref(), Some("%zz"));
+    }
+}
