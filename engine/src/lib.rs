@@ -61,8 +61,12 @@
 //! match numbers by binary64 value (`300` = `3.0e2`), `null` matches only null. Operators:
 //! `prefix`, `suffix` (and their `equals-ignore-case` forms), `equals-ignore-case` (Unicode case
 //! folding on both sides), `wildcard`, `anything-but` (value, list, prefix, suffix,
-//! equals-ignore-case, wildcard), `numeric`, `exists`, `cidr`, `$or`. Where event-ruler (the engine
-//! inside EventBridge) is inconsistent we do the consistent thing; the README lists each case.
+//! equals-ignore-case, wildcard), `numeric`, `exists`, `cidr`, `$or`. A string literal that is an
+//! IP address matches that address in any spelling; a `cidr` block is a network, so host bits
+//! written into its address are ignored (`10.0.0.5/24` covers 10.0.0.0–10.0.0.255); IPv4 octets
+//! are one to three decimal digits, leading zeros allowed (`010.000.000.001` is 10.0.0.1), in
+//! events and patterns alike. Where event-ruler (the engine inside EventBridge) is inconsistent we
+//! do the consistent thing; the README lists each case.
 //!
 //! # Limits
 //!

@@ -18,6 +18,10 @@
 //!
 //! Every property compares name sets (the order of `matches` is unspecified) and fails if a name
 //! comes back twice. Event errors compare as "both refuse" (offsets and reasons are not compared).
+//!
+//! IP addresses get one more property, against a model written here rather than the engine's
+//! own parser: CIDR blocks with host bits written in, addresses near their edges, and IPv4
+//! octets spelled with leading zeros (or with four digits, then no address at all).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -82,14 +86,24 @@ const EVENT_ONLY_WORDS: &[&str] = &[
 /// however it is written), and strings that look like addresses but are not.
 const EVENT_IPS: &[&str] = &[
     "10.0.0.1",
+    "10.0.0.4",
     "10.0.0.5",
     "10.0.0.7",
     "10.0.0.255",
     "10.0.1.0",
     "10.255.255.255",
     "11.0.0.0",
+    "9.255.255.255",
     "010.0.0.1",
     "10.0.0.01",
+    "010.000.000.001",
+    "10.0.0.001",
+    "010.000.000.004",
+    "172.016.005.009",
+    "192.168.004.001",
+    "0010.0.0.1",
+    "10.0.0.0001",
+    "10.0.0.256",
     "10.0.0.1 ",
     "2001:db8::1",
     "2001:DB8::1",
@@ -97,6 +111,8 @@ const EVENT_IPS: &[&str] = &[
     "2001:0db8::0001",
     "2001:db8:ffff::",
     "2001:db9::",
+    "2001:db8:ab12::1",
+    "2001:db8:ac00::",
     "::1",
     "0:0:0:0:0:0:0:1",
     "::ffff:10.0.0.1",
@@ -220,12 +236,19 @@ const RANGE_BOUNDS: &[&str] = &[
     "1.7976931348623157e308",
 ];
 
+/// CIDR blocks, several with host bits written in (the block is still the whole network) or with
+/// leading zeros in the address's octets.
 const CIDRS: &[&str] = &[
     "10.0.0.0/24",
     "10.0.0.5/24",
     "10.0.0.0/8",
     "10.0.0.1/31",
     "0.0.0.0/0",
+    "10.0.0.77/0",
+    "010.000.000.005/24",
+    "192.168.7.77/22",
+    "172.16.5.9/12",
+    "2001:db8:abcd:1234::99/40",
     "2001:db8::/32",
     "2001:DB8::/64",
     "::/0",
@@ -235,8 +258,9 @@ const CIDRS: &[&str] = &[
 
 /// IP literals in patterns, each with spellings of the same address.
 const IP_LITERALS: &[&[&str]] = &[
-    &["10.0.0.1"],
-    &["10.0.0.255"],
+    &["10.0.0.1", "010.000.000.001", "10.0.0.01", "10.00.0.001"],
+    &["10.0.0.255", "010.0.0.255"],
+    &["172.016.005.009", "172.16.5.9", "172.16.05.9"],
     &[
         "2001:db8::1",
         "2001:DB8::1",
@@ -767,6 +791,214 @@ fn numeric(dice: &mut Dice) -> Element {
     Element { text, witness }
 }
 
+// ---------------------------------------------------------------------------------------------
+// IP addresses
+// ---------------------------------------------------------------------------------------------
+
+/// IPv4 addresses blocks are built around: the README's examples, the vocabulary's 10.0.0.x, and
+/// the ends and middle of the space.
+const V4_BASES: &[u32] = &[
+    0x0A00_0005, // 10.0.0.5
+    0x0A00_0007, // 10.0.0.7
+    0x0A00_0001, // 10.0.0.1
+    0xC0A8_074D, // 192.168.7.77
+    0xAC10_0509, // 172.16.5.9
+    0,
+    u32::MAX,
+    0x7FFF_FFFF,
+    0x8000_0000,
+];
+
+/// IPv6 addresses blocks are built around.
+const V6_BASES: &[u128] = &[
+    0x2001_0db8_abcd_1234_0000_0000_0000_0099,
+    0x2001_0db8_0000_0000_0000_0000_0000_0001,
+    0x2001_0db8_0000_0000_0000_0000_0000_0007,
+    0,
+    1,
+    u128::MAX,
+    1 << 127,
+];
+
+/// A CIDR block as generated: its family, the address as written (host bits and all) and the
+/// mask (up to the family's width, which the parser refuses).
+#[derive(Clone, Copy, Debug)]
+struct Block {
+    v6: bool,
+    address: u128,
+    mask: u32,
+}
+
+impl Block {
+    fn random(dice: &mut Dice) -> Block {
+        if dice.chance(65) {
+            let address = if dice.chance(70) {
+                dice.pick(V4_BASES)
+            } else {
+                dice.next() as u32
+            };
+            let mask = if dice.chance(60) {
+                dice.pick(&[0, 1, 8, 12, 22, 24, 30, 31])
+            } else {
+                dice.range(0, 32) as u32
+            };
+            Block {
+                v6: false,
+                address: address.into(),
+                mask,
+            }
+        } else {
+            let address = if dice.chance(70) {
+                dice.pick(V6_BASES)
+            } else {
+                u128::from(dice.next()) << 64 | u128::from(dice.next())
+            };
+            let mask = if dice.chance(60) {
+                dice.pick(&[0, 1, 32, 40, 64, 120, 126, 127])
+            } else {
+                dice.range(0, 128) as u32
+            };
+            Block {
+                v6: true,
+                address,
+                mask,
+            }
+        }
+    }
+
+    /// Every address of the family.
+    fn all(&self) -> u128 {
+        if self.v6 {
+            u128::MAX
+        } else {
+            u32::MAX.into()
+        }
+    }
+
+    /// The host bits: the low `width - mask` bits (none for a mask of the whole width).
+    fn host(&self) -> u128 {
+        let width = if self.v6 { 128 } else { 32 };
+        if self.mask >= width {
+            0
+        } else {
+            self.all() >> self.mask
+        }
+    }
+
+    /// The block as a pattern writes it, the address in some spelling.
+    fn text(&self, dice: &mut Dice) -> String {
+        format!(
+            "{}/{}",
+            address_text(dice, self.v6, self.address),
+            self.mask
+        )
+    }
+
+    /// An address of the family at or near an edge of the block's network: its bottom or top, one
+    /// past either, the address as written, or anything inside.
+    fn near(&self, dice: &mut Dice) -> u128 {
+        let (low, high) = (self.address & !self.host(), self.address | self.host());
+        let address = match dice.below(6) {
+            0 => low,
+            1 => high,
+            2 => low.wrapping_sub(1),
+            3 => high.wrapping_add(1),
+            4 => self.address,
+            _ => low | (u128::from(dice.next()) << 64 | u128::from(dice.next())) & self.host(),
+        };
+        address & self.all()
+    }
+}
+
+/// An IPv4 address as text: octets in decimal, some zero-padded to two or three digits (the same
+/// address); now and then one padded to four digits, which makes the text no address at all.
+fn ipv4_text(dice: &mut Dice, address: u32) -> String {
+    let long = dice.chance(8).then(|| dice.below(4));
+    let octets: Vec<String> = address
+        .to_be_bytes()
+        .iter()
+        .enumerate()
+        .map(|(i, octet)| {
+            let width = if long == Some(i) {
+                4
+            } else if dice.chance(30) {
+                dice.range(2, 3)
+            } else {
+                0
+            };
+            format!("{octet:0width$}")
+        })
+        .collect();
+    octets.join(".")
+}
+
+/// An IPv6 address as text: compressed, full with zero-padded groups, or full with bare groups;
+/// sometimes in upper case.
+fn ipv6_text(dice: &mut Dice, address: u128) -> String {
+    let ip = std::net::Ipv6Addr::from(address);
+    let groups = |padded: bool| -> String {
+        let groups: Vec<String> = ip
+            .segments()
+            .iter()
+            .map(|g| {
+                if padded {
+                    format!("{g:04x}")
+                } else {
+                    format!("{g:x}")
+                }
+            })
+            .collect();
+        groups.join(":")
+    };
+    let text = match dice.below(3) {
+        0 => ip.to_string(),
+        1 => groups(true),
+        _ => groups(false),
+    };
+    if dice.chance(25) {
+        text.to_uppercase()
+    } else {
+        text
+    }
+}
+
+fn address_text(dice: &mut Dice, v6: bool, address: u128) -> String {
+    if v6 {
+        ipv6_text(dice, address)
+    } else {
+        ipv4_text(dice, address as u32)
+    }
+}
+
+/// A block with host bits (maybe) written in, and an address at or near one of its edges.
+fn masked_block(dice: &mut Dice) -> (String, String) {
+    let block = Block::random(dice);
+    let value = block.near(dice);
+    (block.text(dice), address_text(dice, block.v6, value))
+}
+
+/// An IP literal for a pattern and a value: the same address in another spelling, or a
+/// neighbour.
+fn ip_literal(dice: &mut Dice) -> (String, String) {
+    let block = Block::random(dice);
+    let value = if dice.chance(60) {
+        block.address
+    } else {
+        block.near(dice)
+    };
+    (
+        address_text(dice, block.v6, block.address),
+        address_text(dice, block.v6, value),
+    )
+}
+
+/// A string shaped like an IP address (or nearly: a four-digit octet, another family).
+fn ip_shaped(dice: &mut Dice) -> String {
+    let block = Block::random(dice);
+    let value = block.near(dice);
+    address_text(dice, block.v6, value)
+}
+
 /// One element of a field's array: a literal or an operator, with its witness.
 fn element(dice: &mut Dice) -> Element {
     let (text, witness) = match dice.below(46) {
@@ -835,21 +1067,33 @@ fn element(dice: &mut Dice) -> Element {
             (format!("{{\"exists\":{exists}}}"), witness)
         }
         35..=37 => {
-            let cidr = dice.pick(CIDRS);
-            let value = if dice.chance(40) {
-                cidr.split('/').next().unwrap_or_default()
+            let (cidr, value) = if dice.chance(50) {
+                masked_block(dice)
             } else {
-                dice.pick(EVENT_IPS)
+                let cidr = dice.pick(CIDRS);
+                let value = if dice.chance(40) {
+                    cidr.split('/').next().unwrap_or_default()
+                } else {
+                    dice.pick(EVENT_IPS)
+                };
+                (cidr.to_owned(), value.to_owned())
             };
             (
-                format!("{{\"cidr\":{}}}", quoted(cidr)),
-                string_value(dice, value.to_owned()),
+                format!("{{\"cidr\":{}}}", quoted(&cidr)),
+                string_value(dice, value),
             )
         }
         38..=39 => {
-            let spellings = dice.pick(IP_LITERALS);
-            let value = dice.pick(spellings);
-            (quoted(spellings[0]), string_value(dice, value.to_owned()))
+            let (literal, value) = if dice.chance(40) {
+                ip_literal(dice)
+            } else {
+                let spellings = dice.pick(IP_LITERALS);
+                (
+                    dice.pick(spellings).to_owned(),
+                    dice.pick(spellings).to_owned(),
+                )
+            };
+            (quoted(&literal), string_value(dice, value))
         }
         _ => {
             // A literal from the event side's own vocabulary, so that equal values are planted.
@@ -1021,6 +1265,7 @@ fn scalar(dice: &mut Dice) -> Ev {
     match dice.below(12) {
         0..=3 => Ev::Str(dice.pick(WORDS).to_owned(), dice.style()),
         4 => Ev::Str(dice.pick(EVENT_ONLY_WORDS).to_owned(), dice.style()),
+        5 if dice.chance(50) => Ev::Str(ip_shaped(dice), 0),
         5 => Ev::Str(dice.pick(EVENT_IPS).to_owned(), 0),
         6..=9 => Ev::Num(dice.pick(EVENT_NUMBERS)),
         10 => Ev::Bool(dice.chance(50)),
@@ -1616,6 +1861,212 @@ proptest! {
             }
             Ok::<(), TestCaseError>(())
         })?;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// IP addresses against a model
+// ---------------------------------------------------------------------------------------------
+
+/// The IP element of a pattern: a `cidr` block or a string literal.
+#[derive(Clone, Debug)]
+enum IpPattern {
+    Cidr(String),
+    Literal(String),
+}
+
+impl Shrink for IpPattern {
+    fn candidates(&self) -> Vec<Self> {
+        Vec::new()
+    }
+}
+
+/// A string value of an event.
+#[derive(Clone, Debug)]
+struct Text(String);
+
+impl Shrink for Text {
+    fn candidates(&self) -> Vec<Self> {
+        Vec::new()
+    }
+}
+
+/// One block or literal, and 1–6 values near its edges, of the other family, or from the
+/// vocabulary.
+fn ip_case(dice: &mut Dice) -> (IpPattern, Vec<Text>) {
+    let block = Block::random(dice);
+    let literal = dice.chance(35);
+    let pattern = if literal {
+        IpPattern::Literal(address_text(dice, block.v6, block.address))
+    } else {
+        IpPattern::Cidr(block.text(dice))
+    };
+    let values = (0..dice.range(1, 6))
+        .map(|_| {
+            Text(match dice.below(10) {
+                0 => ip_shaped(dice),
+                1 => dice.pick(EVENT_IPS).to_owned(),
+                2..=4 if literal => address_text(dice, block.v6, block.address),
+                _ => {
+                    let value = block.near(dice);
+                    address_text(dice, block.v6, value)
+                }
+            })
+        })
+        .collect();
+    (pattern, values)
+}
+
+/// The model's reading of a string as an address (`(is IPv6, address)`): four dot-separated
+/// octets of one to three ASCII digits, each at most 255 (leading zeros are decimal); or hex
+/// digits and colons the standard library reads as IPv6.
+fn model_ip(text: &str) -> Option<(bool, u128)> {
+    let parts: Vec<&str> = text.split('.').collect();
+    if parts.len() == 4 {
+        let mut address = 0u128;
+        for part in parts {
+            if !(1..=3).contains(&part.len()) || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let octet: u128 = part.parse().ok()?;
+            if octet > 255 {
+                return None;
+            }
+            address = address << 8 | octet;
+        }
+        return Some((false, address));
+    }
+    if text.contains(':') && text.bytes().all(|b| b == b':' || b.is_ascii_hexdigit()) {
+        let ip: std::net::Ipv6Addr = text.parse().ok()?;
+        return Some((true, ip.into()));
+    }
+    None
+}
+
+/// A test on string values.
+type ValueTest = Box<dyn Fn(&str) -> bool>;
+
+/// What the model makes of a pattern element: `None` if it is refused, else a test on values.
+fn model_rule(pattern: &IpPattern) -> Option<ValueTest> {
+    match pattern {
+        IpPattern::Literal(literal) => Some(match model_ip(literal) {
+            Some(address) => Box::new(move |value| model_ip(value) == Some(address)),
+            None => {
+                let literal = literal.clone();
+                Box::new(move |value| value == literal)
+            }
+        }),
+        IpPattern::Cidr(block) => {
+            let (address, mask) = block.split_once('/')?;
+            let canonical = !mask.is_empty()
+                && mask.bytes().all(|b| b.is_ascii_digit())
+                && (mask == "0" || !mask.starts_with('0'));
+            let mask: u32 = if canonical {
+                mask.parse().ok()?
+            } else {
+                return None;
+            };
+            let (v6, address) = model_ip(address)?;
+            let width = if v6 { 128 } else { 32 };
+            if mask >= width {
+                return None;
+            }
+            // The network: every address sharing the first `mask` bits, whatever the host bits
+            // of the address as written.
+            let shift = width - mask;
+            Some(Box::new(move |value| match model_ip(value) {
+                Some((family, a)) => {
+                    family == v6
+                        && a.checked_shr(shift).unwrap_or(0)
+                            == address.checked_shr(shift).unwrap_or(0)
+                }
+                None => false,
+            }))
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(3000))]
+
+    /// (f) `cidr` blocks and IP literals, on the reference, a Full and a Structural matcher,
+    /// against the model: blocks mask their host bits, octets with leading zeros are decimal,
+    /// four-digit octets and 256 are no address.
+    #[test]
+    fn ip_matching_agrees_with_a_model(case in Generated(ip_case)) {
+        let (pattern, values) = case;
+        let element = match &pattern {
+            IpPattern::Cidr(block) => format!("{{\"cidr\":{}}}", quoted(block)),
+            IpPattern::Literal(literal) => quoted(literal),
+        };
+        let text = format!("{{\"a\":[{element}]}}");
+        let model = model_rule(&pattern);
+        let parsed = Pattern::parse(&text);
+        let mut full = Matcher::new();
+        let mut structural = Matcher::builder().validation(Validation::Structural).build();
+        let added = (full.add_rule("r", &text), structural.add_rule("r", &text));
+        let Some(model) = model else {
+            prop_assert!(parsed.is_err(), "{text}: the model refuses it, the parser accepts it");
+            prop_assert!(added.0.is_err() && added.1.is_err(), "{text}: add_rule accepted it");
+            return Ok(());
+        };
+        let parsed = parsed.map_err(|e| TestCaseError::fail(format!("{text}: refused: {e}")))?;
+        prop_assert!(added.0.is_ok() && added.1.is_ok(), "{text}: add_rule refused it");
+        for Text(value) in &values {
+            let event = format!("{{\"a\":{}}}", quoted(value));
+            let want = model(value);
+            prop_assert_eq!(parsed.matches(event.as_bytes()).ok(), Some(want), "reference: {} on {}", text, event);
+            let names = if want { vec!["r"] } else { Vec::new() };
+            prop_assert_eq!(full.matches(event.as_bytes()).ok(), Some(names.clone()), "full: {} on {}", text, event);
+            prop_assert_eq!(structural.matches(event.as_bytes()).ok(), Some(names), "structural: {} on {}", text, event);
+        }
+    }
+}
+
+/// On a fixed seed, the model property sees blocks and literals match and miss, values with
+/// leading zeros and four-digit octets, and blocks whose host bits put a match below the address
+/// as written.
+#[test]
+fn ip_cases_are_not_vacuous() {
+    let mut dice = Dice(11);
+    let (mut matched, mut missed, mut refused) = (0, 0, 0);
+    let (mut padded, mut long, mut below_written) = (0, 0, 0);
+    for _ in 0..2000 {
+        let (pattern, values) = ip_case(&mut dice);
+        let Some(rule) = model_rule(&pattern) else {
+            refused += 1;
+            continue;
+        };
+        for Text(value) in &values {
+            let hit = rule(value);
+            if hit {
+                matched += 1;
+            } else {
+                missed += 1;
+            }
+            let octets: Vec<&str> = value.split('.').collect();
+            if hit && octets.iter().any(|o| o.len() > 1 && o.starts_with('0')) {
+                padded += 1;
+            }
+            if octets.len() == 4 && octets.iter().any(|o| o.len() == 4) {
+                long += 1;
+            }
+            if let (IpPattern::Cidr(block), true) = (&pattern, hit) {
+                let written = block.split('/').next().and_then(model_ip);
+                if matches!((written, model_ip(value)), (Some((_, w)), Some((_, v))) if v < w) {
+                    below_written += 1;
+                }
+            }
+        }
+    }
+    let report = format!(
+        "{matched} matched, {missed} missed, {refused} patterns refused; {padded} matches with \
+         zero-padded octets, {long} values with a four-digit octet, {below_written} matches \
+         below the block's written address"
+    );
+    println!("{report}");
+    for count in [matched, missed, refused, padded, long, below_written] {
+        assert!(count >= 40, "{report}");
     }
 }
 

@@ -14,6 +14,8 @@ fn short_string() -> impl Strategy<Value = String> {
         Just(String::new()),
         "[abAB]{1,3}",
         Just("10.0.0.1".to_owned()),
+        Just("010.000.000.001".to_owned()),
+        Just("10.0.0.0001".to_owned()),
         Just("::1".to_owned()),
         Just("Straße".to_owned()),
         Just("ΣΑΣ".to_owned()),
@@ -96,7 +98,11 @@ fn matcher() -> impl Strategy<Value = String> {
             prop_oneof![
                 Just("10.0.0.0"),
                 Just("10.1.2.3"),
+                Just("010.001.002.003"),
+                Just("0010.0.0.0"),
+                Just("10.0.0.256"),
                 Just("2001:db8::"),
+                Just("2001:db8:abcd:1234::99"),
                 Just("x")
             ],
             0u32..140
