@@ -56,11 +56,16 @@ impl TestBus {
         }
     }
 
-    /// Starts the graceful shutdown and waits for it to finish.
-    pub async fn stop(mut self) {
+    /// Starts the graceful shutdown without waiting for it.
+    pub fn begin_stop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+
+    /// Starts the graceful shutdown and waits for it to finish.
+    pub async fn stop(mut self) {
+        self.begin_stop();
         if let Some(task) = self.task.take() {
             tokio::time::timeout(Duration::from_secs(20), task)
                 .await
@@ -98,13 +103,88 @@ impl TestBus {
         format!("http://{}{path}", self.addr)
     }
 
+    /// Connects over a socket whose receive buffer is `receive_buffer` bytes (a client that stops
+    /// reading then fills up quickly); does not send Hello.
+    pub async fn connect_small_buffer(&self, receive_buffer: u32) -> Client {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(receive_buffer).unwrap();
+        let stream = tokio::time::timeout(WAIT, socket.connect(self.addr))
+            .await
+            .expect("connect in time")
+            .expect("TCP connect");
+        let url = self.ws_url(&self.header());
+        let (ws, _) = tokio::time::timeout(
+            WAIT,
+            tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream)),
+        )
+        .await
+        .expect("upgrade in time")
+        .expect("upgrade accepted");
+        Client { ws }
+    }
+
+    /// The HTTP status of an upgrade request to `/ws` with this `header` query value (none when
+    /// `None`) and this `Host` request header, sent by hand so nothing is added or checked.
+    pub async fn upgrade_status(&self, header: Option<&str>, host: &str) -> u16 {
+        let query = header.map_or(String::new(), |header| {
+            let url = self.ws_url(header);
+            url[url.find('?').unwrap()..].to_owned()
+        });
+        let request = format!(
+            "GET /ws{query} HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+             Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        );
+        raw_http(self.addr, request.as_bytes()).await.0
+    }
+
+    /// `GET /healthz`: status and body.
+    pub async fn healthz(&self) -> (u16, Value) {
+        let response = self.http.get(self.url("/healthz")).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Polls `/metrics` until `name` satisfies `check`; panics after [`WAIT`] with the last value.
+    pub async fn wait_metric(&self, name: &str, check: impl Fn(f64) -> bool) -> f64 {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let value = self.metric(name).await;
+            if check(value) {
+                return value;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{name} is still {value} after {WAIT:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// A fresh client can still connect, subscribe and receive an event: the bus serves.
+    pub async fn assert_serving(&self) {
+        let mut client = self.connect_hello().await;
+        let source = format!("check.{}", uuid::Uuid::new_v4().simple());
+        let pattern = json!({ "source": [source] }).to_string();
+        client.subscribe_ok("check", &pattern).await;
+        let (status, body) = self
+            .put_events(json!([entry(&source, "Check", json!({"n": 1}))]))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let event = client.event().await;
+        assert_eq!(event["Rules"], json!(["check"]));
+        assert_eq!(event["Source"], source);
+    }
+
     /// Connects with a valid header; does not send Hello.
     pub async fn connect(&self) -> Client {
         let url = self.ws_url(&self.header());
-        let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
-            .await
-            .expect("connect in time")
-            .expect("upgrade accepted");
+        let (ws, _) = tokio::time::timeout(
+            WAIT,
+            tokio_tungstenite::connect_async_with_config(url, None, true),
+        )
+        .await
+        .expect("connect in time")
+        .expect("upgrade accepted");
         Client { ws }
     }
 
@@ -192,6 +272,35 @@ impl Drop for TestBus {
     }
 }
 
+/// Writes `request` on a new TCP connection and reads the response head; returns the status
+/// code and the head (status line and headers). A response that never comes fails the test.
+pub async fn raw_http(addr: SocketAddr, request: &[u8]) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut stream = TcpStream::connect(addr).await.expect("TCP connect");
+        stream.write_all(request).await.expect("write the request");
+        let mut head = Vec::new();
+        let mut buffer = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let read = stream.read(&mut buffer).await.expect("read the response");
+            if read == 0 {
+                break;
+            }
+            head.extend_from_slice(&buffer[..read]);
+        }
+        String::from_utf8_lossy(&head).into_owned()
+    };
+    let head = tokio::time::timeout(WAIT, exchange)
+        .await
+        .expect("a response within the wait");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {head:?}"));
+    (status, head)
+}
+
 /// One PutEvents entry.
 pub fn entry(source: &str, detail_type: &str, detail: Value) -> Value {
     json!({ "Source": source, "DetailType": detail_type, "Detail": detail.to_string() })
@@ -220,6 +329,33 @@ impl Client {
 
     pub async fn send_json(&mut self, value: Value) {
         self.send_text(value.to_string()).await;
+    }
+
+    pub async fn send_message(&mut self, message: Message) {
+        self.ws.send(message).await.expect("send");
+    }
+
+    /// The next frame as it came (KeepAlives included), or `None` if nothing came within `wait`
+    /// or the stream ended.
+    pub async fn next_raw_within(&mut self, wait: Duration) -> Option<Message> {
+        match tokio::time::timeout(wait, self.ws.next()).await {
+            Ok(Some(Ok(message))) => Some(message),
+            _ => None,
+        }
+    }
+
+    /// Reads until the connection ends; returns the close frame's code and reason if one came
+    /// (a socket dropped without one gives `None`). Fails the test after [`WAIT`].
+    pub async fn close_or_end(&mut self) -> Option<(u16, String)> {
+        loop {
+            match self.next().await {
+                Received::Close(Some(frame)) => {
+                    return Some((frame.code.into(), frame.reason.to_string()))
+                }
+                Received::Close(None) | Received::Ended => return None,
+                Received::Json(_) | Received::Other(_) => continue,
+            }
+        }
     }
 
     /// The next frame, skipping KeepAlives; panics after [`WAIT`].
