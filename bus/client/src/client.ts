@@ -71,6 +71,9 @@ interface Request {
   fail(error: Error): void;
 }
 
+/** How long after an `error` event the client waits for the `close` event before it gives up itself. */
+const ERROR_CLOSE_GRACE_MS = 100;
+
 const DEFAULTS = {
   requestTimeoutMs: 10_000,
   connectTimeoutMs: 10_000,
@@ -326,7 +329,19 @@ export class EventBusClient {
       this.#lost(event.code ?? 1006, event.reason ?? "", event.wasClean ?? false);
     };
     ws.onerror = () => {
-      // a close event follows, which says what there is to say
+      // A close event normally follows at once and says what there is to say; but some
+      // implementations (Node.js 20's, after a refused upgrade such as a 403) report only the
+      // error and leave the socket CONNECTING forever. So: give the close event a moment.
+      setTimer(() => {
+        if (this.#ws !== ws) return;
+        this.#dropSocket();
+        try {
+          ws.close();
+        } catch {
+          // not closable in its state
+        }
+        this.#lost(1006, "connection failed", false, true);
+      }, ERROR_CLOSE_GRACE_MS);
     };
   }
 
@@ -374,6 +389,8 @@ export class EventBusClient {
       this.#closed = true;
       this.#state = "closed";
       this.#failAll(new ClosedError(`the connection was closed (${code}${reason ? ` ${reason}` : ""}) and reconnect is off`));
+    } else {
+      this.#state = "reconnecting";
     }
     this.#emit("close", { code, reason, wasClean, willReconnect });
     if (!willReconnect || this.#closed) return;
@@ -381,7 +398,6 @@ export class EventBusClient {
     this.#attempt += 1;
     const cap = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** Math.min(this.#attempt - 1, 30));
     const delayMs = Math.round(cap / 2 + (Math.random() * cap) / 2);
-    this.#state = "reconnecting";
     this.#emit("reconnecting", { attempt: this.#attempt, delayMs });
     if (this.#closed || this.#reconnectTimer !== undefined) return;
     this.#reconnectTimer = setTimer(() => this.#connect(), delayMs);
@@ -470,6 +486,7 @@ export class EventBusClient {
     const queued = this.#queue;
     this.#queue = [];
     for (const request of queued) this.#send(request);
+    this.#armHelloTimer();
     if (rules.length === 0) this.#opened(reconnected);
   }
 

@@ -53,7 +53,7 @@ export type ConnectionState =
 
 /** `open`: the connection is usable (its Hello was acknowledged, the kept rules re-subscribed). */
 export interface OpenInfo {
-  /** False for the client's first connection, true after a reconnect. */
+  /** False for the client's first usable connection, true for every later one (after a reconnect). */
   reconnected: boolean;
 }
 

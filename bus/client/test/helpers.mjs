@@ -64,14 +64,18 @@ export async function startServer(extraArgs = []) {
   if (!existsSync(serverBinary)) {
     throw new Error(`${serverBinary} does not exist: build it with \`cargo build -p evmatch-bus\``);
   }
-  const args = [
-    "--listen", "127.0.0.1:0",
-    "--publish-key", PUBLISH_KEY,
-    "--deployment-id", DEPLOYMENT_ID,
-    "--app-version-id", APP_VERSION_ID,
-    "--keepalive", "1",
-    ...extraArgs,
-  ];
+  const defaults = {
+    "--listen": "127.0.0.1:0",
+    "--publish-key": PUBLISH_KEY,
+    "--deployment-id": DEPLOYMENT_ID,
+    "--app-version-id": APP_VERSION_ID,
+    "--keepalive": "1",
+  };
+  const args = [];
+  for (const [option, value] of Object.entries(defaults)) {
+    if (!extraArgs.includes(option)) args.push(option, value);
+  }
+  args.push(...extraArgs);
   const child = spawn(serverBinary, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" } });
   let stdout = "";
   let stderr = "";
@@ -108,8 +112,9 @@ export async function startServer(extraArgs = []) {
     get stderr() {
       return stderr;
     },
-    /** Starts a client of this server; closed by `stop()`. */
+    /** The clients made by `client()`, closed by `stop()`. */
     clients: new Set(),
+    /** A client of this server, with short test timeouts unless `options` say otherwise. */
     client(options = {}) {
       const client = new EventBusClient({
         url: wsUrl,
