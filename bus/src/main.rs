@@ -1,18 +1,30 @@
-//! `evmatch-bus`: run one bus node.
+//! `evmatch-bus`: run one bus node; `evmatch-bus bench`: load-test one.
 
-use clap::Parser;
+mod bench;
+
+use clap::{Parser, Subcommand};
 use evmatch_bus::{Config, Server};
 
 /// An event bus over WebSocket: subscribe with AWS EventBridge patterns, receive what matches.
 #[derive(Parser)]
 #[command(name = "evmatch-bus", version, about)]
 struct Cli {
+    /// Without a command: serve.
+    #[command(subcommand)]
+    command: Option<Command>,
     #[command(flatten)]
     config: Config,
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+#[derive(Subcommand)]
+enum Command {
+    /// Load benchmark: start a bus, open N WebSocket connections with R rules each over
+    /// loopback, publish at a set rate, check every delivery, and report deliveries/s, latency
+    /// and the server's CPU and memory.
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -21,17 +33,29 @@ async fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let server = match Server::bind(cli.config.clone()).await {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("building the tokio runtime");
+    match cli.command {
+        Some(Command::Bench(args)) => runtime.block_on(bench::run(args)),
+        None => runtime.block_on(serve(cli.config)),
+    }
+}
+
+async fn serve(config: Config) -> std::process::ExitCode {
+    // Every connection is a file: allow as many as the hard limit does (harmless when lower).
+    if bench::raise_open_files_limit().is_none() {
+        tracing::warn!("could not raise the open-files limit");
+    }
+    let server = match Server::bind(config.clone()).await {
         Ok(server) => server,
         Err(error) => {
-            eprintln!(
-                "evmatch-bus: cannot listen on {}: {error}",
-                cli.config.listen
-            );
+            eprintln!("evmatch-bus: cannot listen on {}: {error}", config.listen);
             return std::process::ExitCode::FAILURE;
         }
     };
-    print_urls(&server, &cli.config);
+    print_urls(&server, &config);
     match server.run(shutdown_signal()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
