@@ -117,6 +117,62 @@ pub struct Config {
     #[arg(long, env = "EVMATCH_BUS_REGION", default_value = "us-east-1")]
     pub region: String,
 
+    /// NATS server to share events with other nodes through JetStream (`nats://host:port`);
+    /// without it the node runs alone, in memory.
+    #[arg(long, env = "EVMATCH_BUS_NATS")]
+    pub nats: Option<String>,
+
+    /// This node's name: it prefixes the ids of its connections (letters, digits, `-`, `_`).
+    #[arg(long, env = "EVMATCH_BUS_NODE_ID", default_value_t = random_node_id(), value_parser = node_id)]
+    pub node_id: String,
+
+    /// The JetStream stream that holds published events (created if missing).
+    #[arg(
+        long,
+        env = "EVMATCH_BUS_NATS_STREAM",
+        default_value = "EVMATCH_EVENTS"
+    )]
+    pub nats_stream: String,
+
+    /// The subject events are published on.
+    #[arg(
+        long,
+        env = "EVMATCH_BUS_NATS_SUBJECT",
+        default_value = "evmatch.events"
+    )]
+    pub nats_subject: String,
+
+    /// How long the stream keeps events (the window in which a client can resume).
+    #[arg(
+        long = "stream-max-age",
+        value_name = "SECONDS",
+        env = "EVMATCH_BUS_STREAM_MAX_AGE",
+        default_value_t = 3600.0
+    )]
+    pub stream_max_age_secs: f64,
+
+    /// How many bytes the stream keeps at most (oldest events are dropped first).
+    #[arg(long, env = "EVMATCH_BUS_STREAM_MAX_BYTES", default_value_t = 1 << 30)]
+    pub stream_max_bytes: u64,
+
+    /// Without NATS: how many recent events are kept for clients that resume.
+    #[arg(long, env = "EVMATCH_BUS_HISTORY_EVENTS", default_value_t = 100_000)]
+    pub history_events: usize,
+
+    /// Without NATS: how long recent events are kept for clients that resume.
+    #[arg(
+        long = "history-age",
+        value_name = "SECONDS",
+        env = "EVMATCH_BUS_HISTORY_AGE",
+        default_value_t = 600.0
+    )]
+    pub history_age_secs: f64,
+
+    /// With NATS: stored events not yet dispatched by this node past which `/healthz` reports it
+    /// as lagging (503).
+    #[arg(long, env = "EVMATCH_BUS_MAX_LAG", default_value_t = 10_000)]
+    pub max_lag: u64,
+
     /// Directory served under `/demo/`, `/pkg/` and `/client/` (the repository's `wasm/demo`,
     /// `wasm/pkg` and `bus/client/dist` when run from a checkout).
     #[arg(long, env = "EVMATCH_BUS_STATIC_ROOT")]
@@ -156,6 +212,33 @@ impl Config {
 
     pub(crate) fn max_lifetime(&self) -> Duration {
         seconds(self.max_lifetime_secs)
+    }
+
+    pub(crate) fn stream_max_age(&self) -> Duration {
+        seconds(self.stream_max_age_secs)
+    }
+
+    pub(crate) fn history_age(&self) -> Duration {
+        seconds(self.history_age_secs)
+    }
+}
+
+/// A fresh node name: `n` and 8 hex digits.
+fn random_node_id() -> String {
+    format!("n{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+}
+
+/// A node id is a NATS subject token and part of connection ids in URLs.
+fn node_id(text: &str) -> Result<String, String> {
+    let valid = !text.is_empty()
+        && text.len() <= 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err("a node id is 1 to 64 letters, digits, '-' or '_'".to_owned())
     }
 }
 

@@ -3,7 +3,7 @@
 //! never stops its own actions from being answered or anyone else's events from being sent.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
@@ -15,8 +15,9 @@ use tokio::time::{sleep_until, timeout, Instant};
 
 use crate::close::Close;
 use crate::hub::Hub;
-use crate::outbox::{Inbox, Outbox};
-use crate::protocol::{self, Action, Read};
+use crate::outbox::{Inbox, Outbox, Refused};
+use crate::protocol;
+use crate::session::Session;
 
 /// Who connected, for `GET /@connections/{id}`.
 pub struct Identity {
@@ -28,7 +29,7 @@ pub struct Identity {
 pub struct Connection {
     /// The bus-internal key (it prefixes the connection's rule names in the matcher).
     pub key: u64,
-    /// The id `@connections` uses: the key and 4 random bytes, URL-safe base64.
+    /// The id `@connections` uses: `<node id>.<the key and 4 random bytes, URL-safe base64>`.
     pub id: String,
     /// The `Id` from the client's header.
     pub client_id: String,
@@ -37,23 +38,119 @@ pub struct Connection {
     /// Milliseconds since the Unix epoch of the last frame from the client.
     last_active_ms: AtomicU64,
     pub outbox: Outbox,
+    /// What `Resume` needs to know about live deliveries (see `resume`).
+    delivery: Mutex<Delivery>,
 }
 
+/// Live delivery as a `Resume` sees it.
+struct Delivery {
+    /// Sequences delivered since the connection opened, until it resumes (or has had too many
+    /// for a resume to make sense).
+    live: Option<Vec<u64>>,
+    /// While a resume replays: live notifications wait here, in order.
+    held: Option<Vec<(String, std::time::Instant)>>,
+    held_bytes: usize,
+    /// Events up to this sequence are never delivered: the client had them before it resumed.
+    floor: u64,
+}
+
+/// Live deliveries remembered for a resume; a connection that has had more before resuming
+/// cannot resume any more.
+const LIVE_MEMORY: usize = 16_384;
+
 impl Connection {
-    pub fn new(key: u64, client_id: String, identity: Identity, outbox: Outbox) -> Connection {
+    pub fn new(
+        node_id: &str,
+        key: u64,
+        client_id: String,
+        identity: Identity,
+        outbox: Outbox,
+    ) -> Connection {
         let mut id = [0u8; 12];
         id[..8].copy_from_slice(&key.to_be_bytes());
         id[8..].copy_from_slice(&uuid::Uuid::new_v4().as_bytes()[..4]);
         let now = SystemTime::now();
         Connection {
             key,
-            id: URL_SAFE_NO_PAD.encode(id),
+            id: format!("{node_id}.{}", URL_SAFE_NO_PAD.encode(id)),
             client_id,
             identity,
             connected_at: now,
             last_active_ms: AtomicU64::new(unix_ms(now)),
             outbox,
+            delivery: Mutex::new(Delivery {
+                live: Some(Vec::new()),
+                held: None,
+                held_bytes: 0,
+                floor: 0,
+            }),
         }
+    }
+
+    /// Queues (or, during a resume, holds) the notification of event `sequence`. `Ok(false)`
+    /// when the client already had it before it resumed.
+    pub fn deliver(
+        &self,
+        sequence: u64,
+        text: String,
+        published_at: std::time::Instant,
+    ) -> Result<bool, Refused> {
+        let mut delivery = self.lock_delivery();
+        if sequence <= delivery.floor {
+            return Ok(false);
+        }
+        if let Some(live) = &mut delivery.live {
+            if live.len() < LIVE_MEMORY {
+                live.push(sequence);
+            } else {
+                delivery.live = None;
+            }
+        }
+        if delivery.held.is_some() {
+            delivery.held_bytes += text.len();
+            if delivery.held_bytes > self.outbox.limit() {
+                self.outbox.close(Close::SLOW_CONSUMER);
+                return Err(Refused::SlowConsumer);
+            }
+            delivery
+                .held
+                .as_mut()
+                .expect("checked")
+                .push((text, published_at));
+            return Ok(true);
+        }
+        self.outbox
+            .push(Message::Text(text.into()), Some(published_at))
+            .map(|()| true)
+    }
+
+    /// Starts a resume: live notifications are held until [`Connection::end_resume`]. Returns
+    /// the sequences delivered live so far, or `None` if the connection can no longer resume.
+    pub fn begin_resume(&self) -> Option<Vec<u64>> {
+        let mut delivery = self.lock_delivery();
+        let live = delivery.live.take()?;
+        delivery.held = Some(Vec::new());
+        delivery.held_bytes = 0;
+        Some(live)
+    }
+
+    /// Ends a resume: from now on nothing up to `floor` is delivered, and the held
+    /// notifications are queued after the replayed ones.
+    pub fn end_resume(&self, floor: u64) {
+        let mut delivery = self.lock_delivery();
+        delivery.floor = delivery.floor.max(floor);
+        for (text, published_at) in delivery.held.take().unwrap_or_default() {
+            // A refusal closes the connection, for a reason that is recorded.
+            let _ = self
+                .outbox
+                .push(Message::Text(text.into()), Some(published_at));
+        }
+    }
+
+    fn lock_delivery(&self) -> std::sync::MutexGuard<'_, Delivery> {
+        self.delivery
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// When the client last sent a frame.
@@ -67,9 +164,15 @@ impl Connection {
     }
 }
 
-/// The connection key inside a connection id, if the id is well-formed.
-pub fn key_of(id: &str) -> Option<u64> {
-    let bytes = URL_SAFE_NO_PAD.decode(id).ok()?;
+/// The node named in a connection id.
+pub fn node_of(id: &str) -> Option<&str> {
+    id.split_once('.').map(|(node, _)| node)
+}
+
+/// The connection key inside a connection id of node `node_id`, if the id is well-formed.
+pub fn key_of(node_id: &str, id: &str) -> Option<u64> {
+    let local = id.strip_prefix(node_id)?.strip_prefix('.')?;
+    let bytes = URL_SAFE_NO_PAD.decode(local).ok()?;
     let key: [u8; 8] = bytes.get(..8)?.try_into().ok()?;
     (bytes.len() == 12).then(|| u64::from_be_bytes(key))
 }
@@ -110,16 +213,11 @@ async fn read_actions(
     let hello_deadline = started + config.hello_timeout();
     let lifetime_deadline = started + config.max_lifetime();
     let mut idle_deadline = started + config.idle_timeout();
-    let mut session = Session {
-        connection,
-        hub,
-        hello: false,
-        rules: Vec::new(),
-    };
+    let mut session = Session::new(connection, hub);
     loop {
         tokio::select! {
             () = connection.outbox.closing() => break,
-            () = sleep_until(hello_deadline), if !session.hello => {
+            () = sleep_until(hello_deadline), if !session.said_hello() => {
                 connection.outbox.close(Close::HELLO_TIMEOUT);
             }
             () = sleep_until(idle_deadline) => {
@@ -132,7 +230,7 @@ async fn read_actions(
                 idle_deadline = Instant::now() + config.idle_timeout();
                 connection.touch();
                 match frame {
-                    Some(Ok(Message::Text(text))) => session.on_text(&text),
+                    Some(Ok(Message::Text(text))) => session.on_text(&text).await,
                     Some(Ok(Message::Binary(bytes))) => session.on_binary(&bytes),
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                     Some(Ok(Message::Close(_))) | None => {
@@ -145,7 +243,7 @@ async fn read_actions(
             }
         }
     }
-    session.rules
+    session.rule_names()
 }
 
 /// What a read error means for the connection.
@@ -155,98 +253,6 @@ fn classify(error: axum::Error) -> Close {
         Some(Error::Capacity(_)) => Close::TOO_BIG,
         Some(Error::Utf8(_)) => Close::NOT_UTF8,
         _ => Close::CLIENT_GONE,
-    }
-}
-
-/// The protocol state of one connection.
-struct Session<'a> {
-    connection: &'a Connection,
-    hub: &'a Hub,
-    hello: bool,
-    /// The connection's rule names, in the order they were first subscribed.
-    rules: Vec<String>,
-}
-
-impl Session<'_> {
-    fn on_text(&mut self, text: &str) {
-        match protocol::read(text) {
-            Read::Action { request_id, action } => {
-                let reply = match self.act(action) {
-                    Ok(()) => protocol::ack_ok(&request_id),
-                    Err(message) => protocol::ack_error(&request_id, &message),
-                };
-                self.reply(reply);
-            }
-            Read::Invalid {
-                request_id: Some(request_id),
-                message,
-            } => self.reply(protocol::ack_error(&request_id, &message)),
-            Read::Invalid {
-                request_id: None, ..
-            } => {
-                self.connection.outbox.close(Close::NO_REQUEST_ID);
-            }
-        }
-    }
-
-    fn on_binary(&mut self, bytes: &[u8]) {
-        let request_id = std::str::from_utf8(bytes)
-            .ok()
-            .and_then(protocol::scan_request_id);
-        match request_id {
-            Some(request_id) => self.reply(protocol::ack_error(
-                &request_id,
-                "Binary frames are not supported: send actions as JSON text frames",
-            )),
-            None => {
-                self.connection.outbox.close(Close::BINARY);
-            }
-        }
-    }
-
-    fn act(&mut self, action: Action) -> Result<(), String> {
-        if !self.hello && action != Action::Hello {
-            return Err("Hello must be the first action on a connection".to_owned());
-        }
-        let config = &self.hub.config;
-        match action {
-            Action::Hello => self.hello = true,
-            Action::Subscribe { rule, pattern } => {
-                if pattern.len() > config.max_pattern_bytes {
-                    return Err(format!(
-                        "Pattern is {} bytes; at most {} are allowed",
-                        pattern.len(),
-                        config.max_pattern_bytes
-                    ));
-                }
-                let known = self.rules.contains(&rule);
-                if !known && self.rules.len() >= config.max_rules {
-                    return Err(format!(
-                        "Connection already has {} rules, the most allowed; unsubscribe one first",
-                        config.max_rules
-                    ));
-                }
-                let pattern = evmatch::Pattern::parse(&pattern)
-                    .map_err(|error| format!("Event pattern is not valid. Reason: {error}"))?;
-                self.hub.subscribe(self.connection, &rule, &pattern);
-                if !known {
-                    self.rules.push(rule);
-                }
-            }
-            Action::Unsubscribe { rule } => {
-                let Some(at) = self.rules.iter().position(|known| *known == rule) else {
-                    return Err(format!("No subscription named {rule:?} on this connection"));
-                };
-                self.rules.remove(at);
-                self.hub.unsubscribe(self.connection, &rule);
-            }
-        }
-        Ok(())
-    }
-
-    fn reply(&self, text: String) {
-        // A refusal means the connection is already closing, for a reason that is recorded.
-        let _ = self.connection.outbox.push_text(text);
     }
 }
 

@@ -33,15 +33,19 @@
 
 mod auth;
 mod close;
+mod cluster;
 mod config;
 mod connection;
+mod history;
 mod hub;
 mod management;
 mod metrics;
 mod outbox;
 mod protocol;
 mod publish;
+mod resume;
 mod server;
+mod session;
 
 pub use config::Config;
 pub use server::Server;

@@ -1,5 +1,9 @@
 //! `@connections`: API Gateway's connection management API, for backends: send a message to
 //! one connection, read its details, close it; and (an extension) list the open connections.
+//!
+//! A connection id names its node (`<node id>.<local id>`). A call for a connection of another
+//! node travels there over NATS request/reply (`cluster`); an unknown or departed node's
+//! connection is 410 Gone, like a closed one.
 
 use std::time::SystemTime;
 
@@ -9,10 +13,13 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde_json::{json, Value};
 
 use crate::close::Close;
-use crate::connection::Connection;
+use crate::cluster::{Answer, Forwarded};
+use crate::hub::Hub;
 use crate::publish::unauthorized;
 use crate::server::AppState;
 
@@ -23,24 +30,7 @@ pub async fn post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let connection = match authorised_connection(&state, &headers, &id) {
-        Ok(connection) => connection,
-        Err(response) => return response,
-    };
-    if body.len() > state.hub.config.max_message_bytes {
-        return message(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "Message is over the limit (--max-message-bytes)",
-        );
-    }
-    let message = match String::from_utf8(body.to_vec()) {
-        Ok(text) => Message::Text(text.into()),
-        Err(_) => Message::Binary(body),
-    };
-    match connection.outbox.push(message, None) {
-        Ok(()) => StatusCode::OK.into_response(),
-        Err(_) => gone(),
-    }
+    route(&state, &headers, "POST", id, Some(body)).await
 }
 
 /// `GET /@connections/{id}`.
@@ -49,18 +39,7 @@ pub async fn get(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    match authorised_connection(&state, &headers, &id) {
-        Ok(connection) => Json(json!({
-            "ConnectedAt": timestamp(connection.connected_at),
-            "Identity": {
-                "SourceIp": connection.identity.source_ip,
-                "UserAgent": connection.identity.user_agent,
-            },
-            "LastActiveAt": timestamp(connection.last_active()),
-        }))
-        .into_response(),
-        Err(response) => response,
-    }
+    route(&state, &headers, "GET", id, None).await
 }
 
 /// `DELETE /@connections/{id}`: 204, and the socket is closed.
@@ -69,16 +48,11 @@ pub async fn delete(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    match authorised_connection(&state, &headers, &id) {
-        Ok(connection) => {
-            connection.outbox.close(Close::DELETED);
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(response) => response,
-    }
+    route(&state, &headers, "DELETE", id, None).await
 }
 
-/// `GET /@connections` (an extension): the open connections with the `Id` each presented.
+/// `GET /@connections` (an extension): this node's open connections with the `Id` each
+/// presented.
 pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Err(status) = crate::auth::check_bearer(&headers, &state.hub.publish_key) {
         return unauthorized(status);
@@ -99,28 +73,121 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
     Json(json!({ "Connections": connections })).into_response()
 }
 
-fn authorised_connection(
+/// Answers a call here, or on the node the id names.
+async fn route(
     state: &AppState,
     headers: &HeaderMap,
-    id: &str,
-) -> Result<std::sync::Arc<Connection>, Response> {
-    crate::auth::check_bearer(headers, &state.hub.publish_key).map_err(unauthorized)?;
-    state
-        .hub
-        .connection(id)
-        .filter(|connection| connection.outbox.close_request().is_none())
-        .ok_or_else(gone)
+    method: &str,
+    id: String,
+    body: Option<Bytes>,
+) -> Response {
+    let hub = &state.hub;
+    if let Err(status) = crate::auth::check_bearer(headers, &hub.publish_key) {
+        return unauthorized(status);
+    }
+    if body
+        .as_ref()
+        .is_some_and(|b| b.len() > hub.config.max_message_bytes)
+    {
+        return respond(answer(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Message is over the limit (--max-message-bytes)",
+        ));
+    }
+    let node = crate::connection::node_of(&id)
+        .unwrap_or_default()
+        .to_owned();
+    if node == hub.config.node_id {
+        return respond(local(hub, method, &id, body));
+    }
+    let Some(cluster) = &hub.cluster else {
+        return respond(gone());
+    };
+    let call = Forwarded {
+        method: method.to_owned(),
+        id,
+        body: body.map(|b| STANDARD.encode(b)),
+    };
+    match cluster.forward(&node, &call).await {
+        Some(answer) => respond(answer),
+        None => respond(gone()),
+    }
 }
 
-fn gone() -> Response {
-    message(
+/// Answers a call forwarded from another node.
+pub fn forwarded(hub: &Hub, call: Forwarded) -> Answer {
+    let body = match call.body.map(|b| STANDARD.decode(b)) {
+        None => None,
+        Some(Ok(bytes)) => Some(Bytes::from(bytes)),
+        Some(Err(_)) => return answer(StatusCode::BAD_REQUEST, "body is not base64"),
+    };
+    local(hub, &call.method, &call.id, body)
+}
+
+/// Answers a call for a connection of this node.
+fn local(hub: &Hub, method: &str, id: &str, body: Option<Bytes>) -> Answer {
+    let Some(connection) = hub
+        .connection(id)
+        .filter(|connection| connection.outbox.close_request().is_none())
+    else {
+        return gone();
+    };
+    match (method, body) {
+        ("POST", Some(body)) => {
+            let message = match String::from_utf8(body.to_vec()) {
+                Ok(text) => Message::Text(text.into()),
+                Err(_) => Message::Binary(body),
+            };
+            match connection.outbox.push(message, None) {
+                Ok(()) => Answer {
+                    status: 200,
+                    body: None,
+                },
+                Err(_) => gone(),
+            }
+        }
+        ("GET", _) => Answer {
+            status: 200,
+            body: Some(json!({
+                "ConnectedAt": timestamp(connection.connected_at),
+                "Identity": {
+                    "SourceIp": connection.identity.source_ip,
+                    "UserAgent": connection.identity.user_agent,
+                },
+                "LastActiveAt": timestamp(connection.last_active()),
+            })),
+        },
+        ("DELETE", _) => {
+            connection.outbox.close(Close::DELETED);
+            Answer {
+                status: 204,
+                body: None,
+            }
+        }
+        _ => answer(StatusCode::BAD_REQUEST, "unknown method"),
+    }
+}
+
+fn gone() -> Answer {
+    answer(
         StatusCode::GONE,
         "GoneException: the connection is not open",
     )
 }
 
-fn message(status: StatusCode, text: &str) -> Response {
-    (status, Json(json!({ "message": text }))).into_response()
+fn answer(status: StatusCode, text: &str) -> Answer {
+    Answer {
+        status: status.as_u16(),
+        body: Some(json!({ "message": text })),
+    }
+}
+
+fn respond(answer: Answer) -> Response {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    match answer.body {
+        Some(Value::Null) | None => status.into_response(),
+        Some(body) => (status, Json(body)).into_response(),
+    }
 }
 
 /// RFC 3339 with milliseconds, UTC.

@@ -30,6 +30,10 @@ pub struct Metrics {
     pub pending_bytes: Gauge,
     pub match_seconds: Histogram,
     pub publish_to_send_seconds: Histogram,
+    pub events_replayed: Counter,
+    pub last_sequence: Gauge,
+    pub nats_connected: Gauge,
+    pub consumer_pending: Gauge,
 }
 
 impl Metrics {
@@ -52,6 +56,10 @@ impl Metrics {
             match_seconds: Histogram::new(exponential_buckets(1e-6, 2.0, 25)),
             // 10 µs to about 40 s.
             publish_to_send_seconds: Histogram::new(exponential_buckets(1e-5, 2.0, 23)),
+            events_replayed: Counter::default(),
+            last_sequence: Gauge::default(),
+            nats_connected: Gauge::default(),
+            consumer_pending: Gauge::default(),
             registry: Registry::default(),
         };
         let m = &metrics;

@@ -86,6 +86,11 @@ impl Outbox {
         Ok(())
     }
 
+    /// The bound of the queue, in bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
     /// Queues a text message that is not an event.
     pub fn push_text(&self, text: String) -> Result<(), Refused> {
         self.push(Message::Text(text.into()), None)

@@ -16,14 +16,25 @@ struct RawAction<'a> {
     rule: Option<&'a RawValue>,
     #[serde(rename = "Pattern", borrow, default)]
     pattern: Option<&'a RawValue>,
+    #[serde(rename = "LastSequence", borrow, default)]
+    last_sequence: Option<&'a RawValue>,
 }
 
 /// A client's action, decoded as far as the protocol needs.
 #[derive(Debug, PartialEq)]
 pub enum Action {
     Hello,
-    Subscribe { rule: String, pattern: String },
-    Unsubscribe { rule: String },
+    Subscribe {
+        rule: String,
+        pattern: String,
+    },
+    Unsubscribe {
+        rule: String,
+    },
+    /// An extension: replay what matched since `last_sequence`, then continue live.
+    Resume {
+        last_sequence: u64,
+    },
 }
 
 /// Reading one text frame: either an action with its request id, or the reason it is not one
@@ -91,6 +102,13 @@ fn decode(raw: &RawAction) -> Result<Action, String> {
         "Unsubscribe" => Ok(Action::Unsubscribe {
             rule: rule_name(raw.rule)?,
         }),
+        "Resume" => {
+            let last_sequence = raw
+                .last_sequence
+                .and_then(|value| value.get().parse::<u64>().ok())
+                .ok_or("LastSequence must be a non-negative integer")?;
+            Ok(Action::Resume { last_sequence })
+        }
         other => Err(format!("Unknown action: {other}")),
     }
 }
@@ -157,14 +175,17 @@ pub fn keep_alive() -> String {
 /// The parts of an `Event` notification that every receiving connection shares: everything
 /// but `Rules` and `RequestId`, escaped once per event however many connections receive it.
 pub struct EventNotice {
-    /// `,"Source":..,"Type":..,"Event":..,"RequestId":"`
+    /// `,"Sequence":..,"Source":..,"Type":..,"Event":..,"RequestId":"`
     shared_tail: Vec<u8>,
 }
 
 impl EventNotice {
-    /// `event` is the published event's text, sent byte for byte inside a JSON string.
-    pub fn new(source: &str, detail_type: &str, event: &str) -> EventNotice {
+    /// `event` is the published event's text, sent byte for byte inside a JSON string;
+    /// `sequence` its position in the bus's stream (the `Sequence` extension field).
+    pub fn new(sequence: u64, source: &str, detail_type: &str, event: &str) -> EventNotice {
         let mut tail = Vec::with_capacity(event.len() + event.len() / 8 + 128);
+        tail.extend_from_slice(br#","Sequence":"#);
+        tail.extend_from_slice(sequence.to_string().as_bytes());
         tail.extend_from_slice(br#","Source":"#);
         push_json_string(&mut tail, source);
         tail.extend_from_slice(br#","Type":"#);
@@ -251,6 +272,10 @@ mod tests {
             action(r#"{"Action":"Unsubscribe","RequestId":"r","Rule":"x","Extra":1}"#).1,
             Action::Unsubscribe { rule: "x".into() }
         );
+        assert_eq!(
+            action(r#"{"Action":"Resume","RequestId":"r","LastSequence":17}"#).1,
+            Action::Resume { last_sequence: 17 }
+        );
     }
 
     #[test]
@@ -303,11 +328,12 @@ mod tests {
 
     #[test]
     fn notifications_are_json() {
-        let notice = EventNotice::new("src", "t\"ype", r#"{"a": "é\n"}"#);
+        let notice = EventNotice::new(42, "src", "t\"ype", r#"{"a": "é\n"}"#);
         let text = notice.for_rules(["r1", "r\"2"]);
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value["Action"], "Event");
         assert_eq!(value["Rules"], serde_json::json!(["r1", "r\"2"]));
+        assert_eq!(value["Sequence"], 42);
         assert_eq!(value["Source"], "src");
         assert_eq!(value["Type"], "t\"ype");
         assert_eq!(value["Event"], r#"{"a": "é\n"}"#);

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
+use crate::cluster::NotStored;
 use crate::hub::Hub;
 use crate::metrics;
 use crate::protocol::push_json_string;
@@ -51,18 +52,30 @@ pub async fn put_events(
         return validation_error("Total size of the entries in the request is over the limit.");
     }
     let mut failed = 0;
-    let results: Vec<Value> = entries
-        .iter()
-        .map(|entry| match publish_entry(hub, entry) {
+    let mut not_stored = false;
+    let mut results = Vec::with_capacity(entries.len());
+    for entry in &entries {
+        results.push(match publish_entry(hub, entry).await {
             Ok(event_id) => json!({ "EventId": event_id }),
-            Err((code, message)) => {
+            Err(failure) => {
                 failed += 1;
-                metrics::count(&hub.metrics.events_refused, "invalid_entry");
-                json!({ "ErrorCode": code, "ErrorMessage": message })
+                not_stored |= failure.code == NOT_STORED;
+                metrics::count(&hub.metrics.events_refused, failure.metric());
+                json!({ "ErrorCode": failure.code, "ErrorMessage": failure.message })
             }
-        })
-        .collect();
-    Json(json!({ "FailedEntryCount": failed, "Entries": results })).into_response()
+        });
+    }
+    let body = Json(json!({ "FailedEntryCount": failed, "Entries": results }));
+    if not_stored {
+        // The stream could not take them: the entries say which, and the status says retry.
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1")],
+            body,
+        )
+            .into_response();
+    }
+    body.into_response()
 }
 
 #[derive(Deserialize)]
@@ -101,13 +114,30 @@ impl PutEventsEntry {
     }
 }
 
-type EntryError = (&'static str, String);
+/// Why an entry was not published: PutEvents' `ErrorCode` and `ErrorMessage`.
+struct EntryError {
+    code: &'static str,
+    message: String,
+}
+
+/// The `ErrorCode` of an entry the stream could not store (a 503 for the request).
+const NOT_STORED: &str = "InternalFailure";
+
+impl EntryError {
+    fn metric(&self) -> &'static str {
+        if self.code == NOT_STORED {
+            "not_stored"
+        } else {
+            "invalid_entry"
+        }
+    }
+}
 
 fn invalid(parameter: &str, reason: &str) -> EntryError {
-    (
-        "InvalidArgument",
-        format!("Parameter {parameter} is not valid. Reason: {reason}"),
-    )
+    EntryError {
+        code: "InvalidArgument",
+        message: format!("Parameter {parameter} is not valid. Reason: {reason}"),
+    }
 }
 
 fn required_string<'a>(value: &'a Option<Value>, parameter: &str) -> Result<&'a str, EntryError> {
@@ -125,13 +155,15 @@ fn required_string<'a>(value: &'a Option<Value>, parameter: &str) -> Result<&'a 
 }
 
 /// Builds the EventBridge event for `entry`, publishes it, and returns its id.
-fn publish_entry(hub: &Hub, entry: &PutEventsEntry) -> Result<String, EntryError> {
+async fn publish_entry(hub: &Hub, entry: &PutEventsEntry) -> Result<String, EntryError> {
     let source = required_string(&entry.source, "Source")?;
     let detail_type = required_string(&entry.detail_type, "DetailType")?;
     let detail = required_string(&entry.detail, "Detail")?;
-    if hub.validate_object(detail).is_err() {
-        return Err(("MalformedDetail", "Detail is malformed.".to_owned()));
-    }
+    let malformed = || EntryError {
+        code: "MalformedDetail",
+        message: "Detail is malformed.".to_owned(),
+    };
+    hub.validate_object(detail).map_err(|_| malformed())?;
     let resources: Vec<&str> = match &entry.resources {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items
@@ -165,12 +197,14 @@ fn publish_entry(hub: &Hub, entry: &PutEventsEntry) -> Result<String, EntryError
     };
     let id = uuid::Uuid::new_v4().to_string();
     let event = build_event(hub, &id, source, detail_type, &resources, time, detail);
-    hub.publish(&event, source, detail_type).map_err(|error| {
-        (
-            "InternalFailure",
-            format!("Event could not be matched: {error}"),
-        )
-    })?;
+    // The envelope adds a level of nesting to the detail's.
+    hub.validate_object(&event).map_err(|_| malformed())?;
+    hub.publish(event, source, detail_type)
+        .await
+        .map_err(|NotStored(why)| EntryError {
+            code: NOT_STORED,
+            message: format!("The event was not stored: {why}"),
+        })?;
     Ok(id)
 }
 
@@ -230,22 +264,52 @@ pub async fn put_raw(State(state): State<AppState>, headers: HeaderMap, body: By
         Ok(permit) => permit,
         Err(response) => return response,
     };
-    let mut accepted = 0usize;
     let mut refused = Vec::new();
+    let mut lines = Vec::new();
+    let mut events = Vec::new();
     for (index, line) in body.split(|&byte| byte == b'\n').enumerate() {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match publish_line(hub, line) {
-            Ok(()) => accepted += 1,
+        match check_line(hub, line) {
+            Ok((text, source, detail_type)) => {
+                lines.push(index + 1);
+                events.push((text.to_owned(), source, detail_type));
+            }
             Err(reason) => {
                 metrics::count(&hub.metrics.events_refused, "invalid_line");
-                refused.push(json!({ "Line": index + 1, "Reason": reason }));
+                refused.push((index + 1, reason));
             }
         }
     }
-    Json(json!({ "Accepted": accepted, "Refused": refused })).into_response()
+    let mut accepted = 0usize;
+    let mut not_stored = false;
+    for (line, result) in lines.into_iter().zip(hub.publish_many(events).await) {
+        match result {
+            Ok(_) => accepted += 1,
+            Err(NotStored(why)) => {
+                not_stored = true;
+                metrics::count(&hub.metrics.events_refused, "not_stored");
+                refused.push((line, format!("not stored: {why}")));
+            }
+        }
+    }
+    refused.sort_unstable_by_key(|(line, _)| *line);
+    let refused: Vec<Value> = refused
+        .into_iter()
+        .map(|(line, reason)| json!({ "Line": line, "Reason": reason }))
+        .collect();
+    let body = Json(json!({ "Accepted": accepted, "Refused": refused }));
+    if not_stored {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1")],
+            body,
+        )
+            .into_response();
+    }
+    body.into_response()
 }
 
 /// The fields a notification needs from a complete event.
@@ -257,7 +321,8 @@ struct Head<'a> {
     detail_type: Option<&'a RawValue>,
 }
 
-fn publish_line(hub: &Hub, line: &[u8]) -> Result<(), String> {
+/// A line's text, `source` and `detail-type`, if it is one complete event.
+fn check_line<'l>(hub: &Hub, line: &'l [u8]) -> Result<(&'l str, String, String), String> {
     let text = std::str::from_utf8(line).map_err(|_| "line is not valid UTF-8".to_owned())?;
     if line.len() > MAX_ENTRIES_BYTES {
         return Err(format!(
@@ -269,18 +334,21 @@ fn publish_line(hub: &Hub, line: &[u8]) -> Result<(), String> {
     // reading its head without serde_json's recursion limit is safe.
     hub.validate_object(text)
         .map_err(|error| error.to_string())?;
-    let mut reader = serde_json::Deserializer::from_str(text);
+    let (source, detail_type) = head(text).ok_or_else(|| {
+        "a complete event has string \"source\" and \"detail-type\" fields, once each".to_owned()
+    })?;
+    Ok((text, source, detail_type))
+}
+
+/// The `source` and `detail-type` of a validated event, if both are strings.
+pub fn head(event: &str) -> Option<(String, String)> {
+    let mut reader = serde_json::Deserializer::from_str(event);
     reader.disable_recursion_limit();
-    let head = Head::deserialize(&mut reader).map_err(|error| format!("invalid event: {error}"))?;
+    let head = Head::deserialize(&mut reader).ok()?;
     let string = |value: Option<&RawValue>| {
         value.and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
     };
-    let (Some(source), Some(detail_type)) = (string(head.source), string(head.detail_type)) else {
-        return Err("a complete event has string \"source\" and \"detail-type\" fields".to_owned());
-    };
-    hub.publish(text, &source, &detail_type)
-        .map(drop)
-        .map_err(|error| error.to_string())
+    Some((string(head.source)?, string(head.detail_type)?))
 }
 
 /// Admission control: refuses with 429 when too many publishes are in flight, and with 503 when

@@ -18,6 +18,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower_http::services::ServeDir;
 
+use crate::cluster::Cluster;
 use crate::connection::{self, Identity};
 use crate::hub::Hub;
 use crate::{management, metrics, publish, Config};
@@ -59,7 +60,18 @@ impl Server {
             .clone()
             .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
         let publish_slots = Arc::new(Semaphore::new(config.max_concurrent_publishes.max(1)));
-        let hub = Arc::new(Hub::new(config, publish_key));
+        let cluster = match &config.nats {
+            Some(url) => Some(Arc::new(
+                Cluster::connect(&config, url)
+                    .await
+                    .map_err(std::io::Error::other)?,
+            )),
+            None => None,
+        };
+        let hub = Arc::new(Hub::new(config, publish_key, cluster.clone()));
+        if let Some(cluster) = cluster {
+            follow(&hub, cluster).await?;
+        }
         Ok(Server {
             listener,
             state: AppState { hub, publish_slots },
@@ -156,6 +168,36 @@ fn router(state: AppState) -> Router {
     router.with_state(state)
 }
 
+/// Starts dispatching every event stored after the stream's current end, and answering
+/// `@connections` calls forwarded from other nodes.
+async fn follow(hub: &Arc<Hub>, cluster: Arc<Cluster>) -> std::io::Result<()> {
+    let start = cluster
+        .last_sequence()
+        .await
+        .map_err(std::io::Error::other)?;
+    hub.with_dispatch_locked(|dispatched| dispatched.last = start);
+    tracing::info!(node = %cluster.node_id, start, "following the event stream");
+    let consumer = {
+        let (hub, cluster) = (Arc::clone(hub), Arc::clone(&cluster));
+        async move {
+            cluster
+                .consume(start, |stored| match stored.published() {
+                    Some(published) => hub.dispatch(&published),
+                    None => tracing::warn!("the stream holds an event that is not complete"),
+                })
+                .await;
+        }
+    };
+    tokio::spawn(consumer);
+    let hub = Arc::clone(hub);
+    tokio::spawn(async move {
+        cluster
+            .serve_forwarded(|call| management::forwarded(&hub, call))
+            .await;
+    });
+    Ok(())
+}
+
 /// `--static-root`, or the checkout this binary was built from when it is still there.
 fn static_root(config: &Config) -> Option<PathBuf> {
     let root = config
@@ -250,24 +292,55 @@ fn query_param(query: &str, name: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// `200` while serving; `503` while shutting down, without NATS, or lagging behind the stream.
 async fn healthz(State(state): State<AppState>) -> Response {
     let hub = &state.hub;
-    let status = if hub.is_shutting_down() {
-        StatusCode::SERVICE_UNAVAILABLE
-    } else {
-        StatusCode::OK
-    };
-    let body = serde_json::json!({
-        "status": if hub.is_shutting_down() { "shutting down" } else { "ok" },
+    let last = hub.with_dispatch_locked(|dispatched| dispatched.last);
+    let mut body = serde_json::json!({
         "connections": hub.connection_count(),
         "pendingBytes": hub.pending_bytes(),
+        "lastSequence": last,
     });
+    let mut problems = Vec::new();
+    if hub.is_shutting_down() {
+        problems.push("shutting down");
+    }
+    if let Some(cluster) = &hub.cluster {
+        let (connected, lag) = (cluster.connected(), cluster.pending());
+        body["nats"] = serde_json::json!({ "connected": connected, "consumerLag": lag, "node": cluster.node_id });
+        if !connected {
+            problems.push("NATS disconnected");
+        }
+        if lag > hub.config.max_lag {
+            problems.push("lagging behind the event stream");
+        }
+    }
+    body["status"] = match problems.as_slice() {
+        [] => "ok".into(),
+        _ => problems.join(", ").into(),
+    };
+    let status = if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, axum::Json(body)).into_response()
 }
 
 async fn metrics_text(State(state): State<AppState>) -> Response {
     let hub = &state.hub;
-    hub.metrics.pending_bytes.set(hub.pending_bytes() as i64);
+    let metrics = &hub.metrics;
+    metrics.pending_bytes.set(hub.pending_bytes() as i64);
+    let last = hub.with_dispatch_locked(|dispatched| dispatched.last);
+    metrics
+        .last_sequence
+        .set(i64::try_from(last).unwrap_or(i64::MAX));
+    if let Some(cluster) = &hub.cluster {
+        metrics.nats_connected.set(i64::from(cluster.connected()));
+        metrics
+            .consumer_pending
+            .set(i64::try_from(cluster.pending()).unwrap_or(i64::MAX));
+    }
     (
         [(
             header::CONTENT_TYPE,
