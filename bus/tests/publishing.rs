@@ -452,3 +452,57 @@ async fn a_slow_consumer_is_closed_and_others_get_everything() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publishes_past_the_concurrency_limit_get_429() {
+    let bus = TestBus::start(|config| config.max_concurrent_publishes = 1).await;
+    // One long publish holds the only slot while a second asks for it. Whether they overlapped
+    // is read from the first one's progress, before and after the second: only a proven
+    // overlap is judged, so a scheduler that runs them apart cannot fail the test.
+    let lines = 6000;
+    let body = big_events(lines, 1000);
+    let bus = std::sync::Arc::new(bus);
+    for _attempt in 0..3 {
+        let published = bus.metric("evmatch_bus_events_published_total").await;
+        let first = tokio::spawn({
+            let bus = std::sync::Arc::clone(&bus);
+            let body = body.clone();
+            async move { bus.put_raw(body).await }
+        });
+        let progress =
+            || async { bus.metric("evmatch_bus_events_published_total").await - published };
+        while progress().await == 0.0 && !first.is_finished() {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let before = progress().await;
+        // An entry that fails alone publishes nothing: the counter stays the first one's.
+        let second = bus
+            .http
+            .post(bus.url("/events"))
+            .bearer_auth(PUBLISH_KEY)
+            .json(&json!({"Entries": [{"DetailType": "no source", "Detail": "{}"}]}))
+            .send()
+            .await
+            .unwrap();
+        let after = progress().await;
+        let (status, answer) = first.await.unwrap();
+        assert_eq!((status, &answer["Accepted"]), (200, &json!(lines)));
+        if before > 0.0 && after < lines as f64 {
+            assert_eq!(second.status().as_u16(), 429);
+            assert_eq!(second.headers()["retry-after"], "1");
+            let body: Value = second.json().await.unwrap();
+            assert_eq!(body["__type"], "ThrottlingException");
+            assert_eq!(
+                bus.metric(r#"evmatch_bus_publishes_throttled_total{reason="too_many_requests"}"#)
+                    .await,
+                1.0
+            );
+            // The slot is free again.
+            let (status, _) = bus.put_events(json!([entry("s", "t", json!({}))])).await;
+            assert_eq!(status, 200);
+            return;
+        }
+        assert_eq!(second.status().as_u16(), 200, "no overlap, so admitted");
+    }
+    eprintln!("the publishes never overlapped: 429 not judged");
+}

@@ -188,6 +188,25 @@ impl TestBus {
         Client { ws }
     }
 
+    /// Connects with a valid header naming `id` and with this `User-Agent`; does not send Hello.
+    pub async fn connect_as(&self, id: &str, user_agent: &str) -> Client {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let header = Self::encode_header(&json!({
+            "Host": "127.0.0.1",
+            "ApiKey": self.api_key,
+            "Id": id,
+        }));
+        let mut request = self.ws_url(&header).into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("User-Agent", user_agent.parse().unwrap());
+        let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
+            .await
+            .expect("connect in time")
+            .expect("upgrade accepted");
+        Client { ws }
+    }
+
     /// Connects, says Hello and waits for its Ack.
     pub async fn connect_hello(&self) -> Client {
         let mut client = self.connect().await;
