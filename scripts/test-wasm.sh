@@ -42,7 +42,7 @@ count() { sed -nE "s/^# $1 ([0-9]+)\$/\1/p" "$2" | tail -1; }
 
 echo "== node --test wasm/test/ (Node tests)"
 node --test --test-reporter=spec --test-reporter-destination=stdout \
-    --test-reporter=tap --test-reporter-destination="$tap_node" wasm/test/!(browser).test.mjs
+    --test-reporter=tap --test-reporter-destination="$tap_node" wasm/test/!(browser|bus-browser).test.mjs
 node_status=$?
 
 echo "== node --test wasm/test/browser.test.mjs (the demo in headless Chromium)"

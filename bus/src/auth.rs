@@ -80,12 +80,17 @@ pub fn check_header(
         .decode(header)
         .or_else(|_| URL_SAFE.decode(header))
         .map_err(|_| refuse(StatusCode::BAD_REQUEST, "the header is not base64"))?;
-    let header: Header = serde_json::from_slice(&json).map_err(|_| {
+    let not_an_object = || {
         refuse(
             StatusCode::BAD_REQUEST,
             "the header is not a JSON object with string Host, ApiKey and Id",
         )
-    })?;
+    };
+    // serde fills a struct from an array too: `["host", "key", "id"]` is not a header.
+    if json.trim_ascii_start().first() != Some(&b'{') {
+        return Err(not_an_object());
+    }
+    let header: Header = serde_json::from_slice(&json).map_err(|_| not_an_object())?;
     if !keys_equal(&header.api_key, expected_key) {
         return Err(refuse(StatusCode::FORBIDDEN, "wrong ApiKey"));
     }

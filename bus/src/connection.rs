@@ -2,6 +2,7 @@
 //! and writes what its outbox holds, concurrently, in one future: a client that does not read
 //! never stops its own actions from being answered or anyone else's events from being sent.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -215,8 +216,11 @@ async fn read_actions(
     let mut idle_deadline = started + config.idle_timeout();
     let mut session = Session::new(connection, hub);
     loop {
+        let backlogged = connection.outbox.backlogged();
         tokio::select! {
             () = connection.outbox.closing() => break,
+            // Acks wait in the same queue as events: read no more actions until it drains.
+            () = connection.outbox.drained(), if backlogged => {}
             () = sleep_until(hello_deadline), if !session.said_hello() => {
                 connection.outbox.close(Close::HELLO_TIMEOUT);
             }
@@ -226,7 +230,7 @@ async fn read_actions(
             () = sleep_until(lifetime_deadline) => {
                 connection.outbox.close(Close::LIFETIME);
             }
-            frame = stream.next() => {
+            frame = stream.next(), if !backlogged => {
                 idle_deadline = Instant::now() + config.idle_timeout();
                 connection.touch();
                 match frame {
@@ -274,18 +278,15 @@ async fn write_outbox(
             queued = inbox.recv() => {
                 let Some(first) = queued else { break true };
                 let written = write_batch(&mut sink, &mut inbox, first, connection, hub);
-                let ok = tokio::select! {
-                    biased;
-                    () = connection.outbox.closing() => true,
-                    ok = written => ok,
-                };
-                if !ok {
+                if !unless_closing(written, connection).await {
                     connection.outbox.close(Close::CLIENT_GONE);
                     break false;
                 }
             }
             _ = keepalive.tick() => {
-                if sink.send(Message::Text(protocol::keep_alive().into())).await.is_err() {
+                let keep_alive = Message::Text(protocol::keep_alive().into());
+                let written = async { sink.send(keep_alive).await.is_ok() };
+                if !unless_closing(written, connection).await {
                     connection.outbox.close(Close::CLIENT_GONE);
                     break false;
                 }
@@ -331,6 +332,21 @@ async fn write_outbox(
     let _ = timeout(CLOSE_WRITE_TIMEOUT, sink.close()).await;
 }
 
+/// Awaits a write (which waits for as long as the client does not read) unless a close is
+/// requested meanwhile. Then a close that keeps queued messages lets the write finish, within
+/// [`FLUSH_TIMEOUT`]; any other close abandons it. Returns whether the socket is still usable.
+async fn unless_closing(written: impl Future<Output = bool>, connection: &Connection) -> bool {
+    tokio::pin!(written);
+    tokio::select! {
+        biased;
+        ok = &mut written => ok,
+        () = connection.outbox.closing() => {
+            let flush = connection.outbox.close_request().is_some_and(|close| close.flush);
+            !flush || timeout(FLUSH_TIMEOUT, written).await.unwrap_or(false)
+        }
+    }
+}
+
 /// Writes `first` and whatever else is queued (up to a batch), then flushes once.
 async fn write_batch(
     sink: &mut SplitSink<WebSocket, Message>,
@@ -360,12 +376,12 @@ async fn write_one(
     connection: &Connection,
     hub: &Hub,
 ) -> bool {
-    let ok = sink.feed(queued.message).await.is_ok();
+    // Accounted for before the wait: a write abandoned at a close must not stay counted.
     connection.outbox.sent(queued.bytes);
     if let Some(published_at) = queued.published_at {
         hub.metrics
             .publish_to_send_seconds
             .observe(published_at.elapsed().as_secs_f64());
     }
-    ok
+    sink.feed(queued.message).await.is_ok()
 }

@@ -109,6 +109,10 @@ impl Hub {
             .insert(key, Arc::clone(&connection));
         self.metrics.connections.inc();
         self.metrics.connections_opened.inc();
+        // Upgraded just as the shutdown began: `shut_down` may not have seen it.
+        if self.is_shutting_down() {
+            connection.outbox.close(Close::SHUTDOWN);
+        }
         (connection, inbox)
     }
 

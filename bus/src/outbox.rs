@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::extract::ws::Message;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 
 use crate::close::Close;
@@ -39,6 +39,8 @@ pub struct Outbox {
     pending_bytes: Arc<AtomicUsize>,
     close: OnceLock<Close>,
     closing: CancellationToken,
+    /// Signalled when the queue drains to half its bound.
+    drained: Notify,
 }
 
 /// The receiving side, owned by the connection's writer.
@@ -56,6 +58,7 @@ pub fn outbox(limit: usize, pending_bytes: Arc<AtomicUsize>) -> (Outbox, Inbox) 
         pending_bytes,
         close: OnceLock::new(),
         closing: CancellationToken::new(),
+        drained: Notify::new(),
     };
     (outbox, Inbox { rx })
 }
@@ -98,8 +101,23 @@ impl Outbox {
 
     /// Accounts for `bytes` that left the queue (written, or dropped at close).
     pub fn sent(&self, bytes: usize) {
-        self.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
+        let before = self.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
         self.pending_bytes.fetch_sub(bytes, Ordering::AcqRel);
+        if before > self.limit / 2 && before - bytes <= self.limit / 2 {
+            self.drained.notify_one();
+        }
+    }
+
+    /// Whether the queue holds more than half its bound. The connection's reader then waits
+    /// ([`Outbox::drained`]) before reading another action, so a client that sends actions
+    /// faster than it reads their acks is slowed by TCP instead of closed as a slow consumer.
+    pub fn backlogged(&self) -> bool {
+        self.queued_bytes.load(Ordering::Acquire) > self.limit / 2
+    }
+
+    /// Resolves once the queue has drained to half its bound (or spuriously: check again).
+    pub async fn drained(&self) {
+        self.drained.notified().await
     }
 
     /// Bytes queued now.
@@ -175,5 +193,20 @@ mod tests {
             (outbox.queued_bytes(), pending.load(Ordering::Acquire)),
             (0, 0)
         );
+    }
+
+    #[test]
+    fn past_half_the_bound_is_backlogged_until_drained() {
+        use futures_util::FutureExt;
+        let (outbox, mut inbox) = outbox(10, Arc::new(AtomicUsize::new(0)));
+        outbox.push_text("12345".into()).unwrap();
+        assert!(!outbox.backlogged());
+        outbox.push_text("1".into()).unwrap();
+        assert!(outbox.backlogged());
+        assert_eq!(outbox.drained().now_or_never(), None);
+        let first = inbox.try_recv().unwrap();
+        outbox.sent(first.bytes);
+        assert!(!outbox.backlogged());
+        assert_eq!(outbox.drained().now_or_never(), Some(()));
     }
 }

@@ -100,20 +100,23 @@ impl Server {
         static_root(&self.state.hub.config)
     }
 
-    /// Serves until `shutdown` resolves; then stops accepting, asks every connection to close
-    /// after its queued messages (close code 1001), and waits for them (at most 10 s).
+    /// Serves until `shutdown` resolves; then asks every connection to close after its queued
+    /// messages (close code 1001) and waits for them (at most 10 s), still answering HTTP
+    /// (`/healthz` 503, publishes and upgrades refused); then stops accepting.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let hub = Arc::clone(&self.state.hub);
         let router = router(self.state);
-        let stop = {
-            let hub = Arc::clone(&hub);
-            async move {
-                shutdown.await;
-                tracing::info!("shutting down: closing connections");
-                hub.shut_down();
+        let stop = async move {
+            shutdown.await;
+            tracing::info!("shutting down: closing connections");
+            hub.shut_down();
+            // Still listening, so a load balancer sees the 503 while the sockets drain.
+            let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+            while hub.connection_count() > 0 && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
         };
         // Small messages both ways (actions, acks, notifications): no Nagle delay.
@@ -127,12 +130,7 @@ impl Server {
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(stop)
-        .await?;
-        let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
-        while hub.connection_count() > 0 && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        Ok(())
+        .await
     }
 }
 

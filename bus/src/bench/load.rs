@@ -175,10 +175,11 @@ fn actions(workload: &Workload, c: usize) -> Vec<String> {
 
 /// Connects, sends every action in one write, and waits for as many Ok Acks.
 async fn set_up(url: &str, actions: Vec<String>) -> Result<Socket, String> {
-    // Small buffers: 10,000 of these share the machine with the server.
+    // Small buffers: 10,000 of these share the machine with the server, and tungstenite zeroes
+    // the free part of the read buffer before every read.
     let config = WebSocketConfig::default()
-        .read_buffer_size(16 * 1024)
-        .write_buffer_size(16 * 1024);
+        .read_buffer_size(4096)
+        .write_buffer_size(4096);
     let (mut socket, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
         .await
         .map_err(|e| format!("upgrade: {e}"))?;
@@ -274,8 +275,10 @@ impl Reader {
 
     fn record(&self, notice: &Notice, now_ns: u64) -> Option<Record> {
         let event = notice.event?.get();
-        let seq = number_after(event, r#"\"seq\":"#)?;
-        let t_ns = number_after(event, r#"\"t\":"#)?;
+        // `detail` ends the event, and `t` follows `seq` in it.
+        let at = event.rfind(r#"\"seq\":"#)?;
+        let seq = number_after(&event[at..], r#"\"seq\":"#)?;
+        let t_ns = number_after(&event[at..], r#"\"t\":"#)?;
         let mut rules = 0u8;
         for name in &notice.rules {
             let bit = match self.names.iter().position(|known| known == name) {

@@ -45,8 +45,11 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 10.0)]
     pub duration: f64,
     /// Events per publish request.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 20)]
     pub batch: usize,
+    /// Publish requests in flight at most.
+    #[arg(long, default_value_t = 2)]
+    pub publishers: usize,
     /// Seed of the rules and events.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -222,9 +225,18 @@ async fn bench(args: &BenchArgs) -> Result<Report, String> {
         let before = scrape().await?;
         let received_before = fleet.received.load(Ordering::Relaxed);
         let (server_before, client_before) = (cpu(pid), CpuTime::of(None));
+        let machine_before = process::machine_busy();
         let duration = Duration::try_from_secs_f64(args.duration).unwrap_or(Duration::ZERO);
         let published = publisher
-            .run(&workload, first, rate, args.batch, duration, clock)
+            .run(
+                &workload,
+                first,
+                rate,
+                args.batch,
+                args.publishers,
+                duration,
+                clock,
+            )
             .await?;
         // Every publish was answered, so the server has counted every delivery it queued.
         let after_publish = scrape().await?;
@@ -241,6 +253,9 @@ async fn bench(args: &BenchArgs) -> Result<Report, String> {
         }
         let end_ns = clock.elapsed().as_nanos() as u64;
         let (server_after, client_after) = (cpu(pid), CpuTime::of(None));
+        let machine = process::machine_busy()
+            .zip(machine_before)
+            .map(|(after, before)| after - before);
         let after = scrape().await?;
         let mut received: Vec<Vec<load::Record>> = fleet.conns.iter().map(|c| c.drain()).collect();
         let mut latencies: Vec<u32> = received.iter().flatten().map(|r| r.latency_us).collect();
@@ -258,6 +273,7 @@ async fn bench(args: &BenchArgs) -> Result<Report, String> {
             client_cpu: client_after
                 .zip(client_before)
                 .map_or(0.0, |(a, b)| a.since(b).total()),
+            machine_cpu: machine,
             rss_end: rss(pid),
             before: &before,
             after: &after,
@@ -294,6 +310,8 @@ struct PhaseInput<'a> {
     end_ns: u64,
     server_cpu: Option<CpuTime>,
     client_cpu: f64,
+    /// Busy CPU seconds of the whole machine over the phase.
+    machine_cpu: Option<f64>,
     rss_end: Option<u64>,
     before: &'a Scrape,
     after: &'a Scrape,
@@ -330,6 +348,10 @@ fn phase_report(input: PhaseInput) -> Phase {
         server_user_percent: input.server_cpu.map(|c| percent(c.user)),
         server_system_percent: input.server_cpu.map(|c| percent(c.system)),
         client_cpu_percent: percent(input.client_cpu),
+        other_cpu_percent: input.machine_cpu.map(|busy| {
+            let server = input.server_cpu.map_or(0.0, CpuTime::total);
+            percent((busy - server - input.client_cpu).max(0.0))
+        }),
         rss_end: input.rss_end,
         requests: p.requests,
         throttled_429: p.throttled_429,

@@ -125,6 +125,25 @@ impl CpuTime {
     }
 }
 
+/// CPU seconds the whole machine has been busy (every core, every process), from `/proc/stat`:
+/// what neither the server nor the bench used was someone else's.
+pub fn machine_busy() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/stat").ok()?;
+    let fields: Vec<f64> = text
+        .lines()
+        .next()?
+        .strip_prefix("cpu ")?
+        .split_whitespace()
+        .map(|field| field.parse().unwrap_or(0.0))
+        .collect();
+    // user nice system idle iowait irq softirq steal: all but idle and iowait.
+    let busy = [0, 1, 2, 5, 6, 7]
+        .iter()
+        .filter_map(|&i| fields.get(i))
+        .sum::<f64>();
+    Some(busy / TICKS_PER_SECOND)
+}
+
 /// Resident memory of process `pid` in bytes (`VmRSS` in `/proc/PID/status`).
 pub fn rss_bytes(pid: u32) -> Option<u64> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -152,5 +171,6 @@ mod tests {
         let cpu = CpuTime::of(None).unwrap();
         assert!(cpu.total() > 0.0 && cpu.user >= 0.0 && cpu.system >= 0.0);
         assert!(rss_bytes(std::process::id()).unwrap() > 100_000);
+        assert!(machine_busy().unwrap() >= cpu.total());
     }
 }

@@ -42,6 +42,8 @@ pub struct Phase {
     pub server_system_percent: Option<f64>,
     /// This process (subscribers and publisher), % of one core.
     pub client_cpu_percent: f64,
+    /// Every other process on the machine (a disturbed measurement when large), % of one core.
+    pub other_cpu_percent: Option<f64>,
     pub rss_end: Option<u64>,
     pub requests: u64,
     pub throttled_429: u64,
@@ -175,15 +177,15 @@ pub fn table(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:>6} {:>5} {:>7} {:>8} {:>7} {:>9} {:>5} {:>9} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>5} {:>13} {:>6}",
+        "{:>6} {:>5} {:>7} {:>8} {:>7} {:>9} {:>5} {:>9} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>5} {:>13} {:>6}",
         "conns", "rules", "rate", "events", "ev/s", "deliv", "d/ev", "deliv/s", "p50 ms", "p99 ms",
-        "max ms", "srv%", "usr%", "sys%", "cli%", "RSS0MB", "RSS1MB", "KB/c", "miss/dup/unx", "thrott",
+        "max ms", "srv%", "usr%", "sys%", "cli%", "oth%", "RSS0MB", "RSS1MB", "KB/c", "miss/dup/unx", "thrott",
     );
     for p in &report.phases {
         let v = &p.verdict;
         let _ = writeln!(
             out,
-            "{:>6} {:>5} {:>7} {:>8} {:>7.0} {:>9} {:>5.1} {:>9.0} {:>7.2} {:>7.2} {:>7.2} {:>6} {:>6} {:>6} {:>6.0} {:>6} {:>7} {:>5} {:>13} {:>6}",
+            "{:>6} {:>5} {:>7} {:>8} {:>7.0} {:>9} {:>5.1} {:>9.0} {:>7.2} {:>7.2} {:>7.2} {:>6} {:>6} {:>6} {:>6.0} {:>6} {:>6} {:>7} {:>5} {:>13} {:>6}",
             s.connections,
             s.rules,
             if p.rate > 0.0 { format!("{:.0}", p.rate) } else { "max".into() },
@@ -199,6 +201,7 @@ pub fn table(report: &Report) -> String {
             opt(p.server_user_percent, 0),
             opt(p.server_system_percent, 0),
             p.client_cpu_percent,
+            opt(p.other_cpu_percent, 0),
             mb(s.rss_before),
             mb(s.rss_connected),
             opt(s.rss_per_connection.map(|b| b / 1024.0), 1),

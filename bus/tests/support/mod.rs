@@ -120,7 +120,7 @@ impl TestBus {
         .await
         .expect("upgrade in time")
         .expect("upgrade accepted");
-        Client { ws }
+        Client::new(ws)
     }
 
     /// The HTTP status of an upgrade request to `/ws` with this `header` query value (none when
@@ -185,7 +185,26 @@ impl TestBus {
         .await
         .expect("connect in time")
         .expect("upgrade accepted");
-        Client { ws }
+        Client::new(ws)
+    }
+
+    /// Connects with a valid header naming `id` and with this `User-Agent`; does not send Hello.
+    pub async fn connect_as(&self, id: &str, user_agent: &str) -> Client {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let header = Self::encode_header(&json!({
+            "Host": "127.0.0.1",
+            "ApiKey": self.api_key,
+            "Id": id,
+        }));
+        let mut request = self.ws_url(&header).into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("User-Agent", user_agent.parse().unwrap());
+        let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
+            .await
+            .expect("connect in time")
+            .expect("upgrade accepted");
+        Client::new(ws)
     }
 
     /// Connects, says Hello and waits for its Ack.
@@ -319,9 +338,18 @@ pub enum Received {
 /// A WebSocket client.
 pub struct Client {
     pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// Messages that arrived while [`Client::act`] waited for its Ack, in order.
+    early: std::collections::VecDeque<Value>,
 }
 
 impl Client {
+    pub fn new(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Client {
+        Client {
+            ws,
+            early: Default::default(),
+        }
+    }
+
     pub async fn send_text(&mut self, text: impl Into<String>) {
         let text: String = text.into();
         self.ws.send(Message::text(text)).await.expect("send");
@@ -367,6 +395,9 @@ impl Client {
 
     /// The next frame other than a KeepAlive, or `None` if nothing came within `wait`.
     pub async fn next_within(&mut self, wait: Duration) -> Option<Received> {
+        if let Some(early) = self.early.pop_front() {
+            return Some(Received::Json(early));
+        }
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let frame = tokio::time::timeout_at(deadline, self.ws.next())
@@ -410,17 +441,28 @@ impl Client {
         }
     }
 
-    /// Sends an action and returns its Ack (events arriving meanwhile are skipped).
+    /// Sends an action and returns its Ack; what arrives before it is read next.
     pub async fn act(&mut self, mut action: Value) -> Value {
         let request_id = uuid::Uuid::new_v4().to_string();
         action["RequestId"] = json!(request_id);
         self.send_json(action).await;
+        let mut before = std::collections::VecDeque::new();
         loop {
-            let message = self.json().await;
+            let message = self.read_json().await;
             if message["Action"] == "Ack" && message["RequestId"] == request_id {
+                self.early.append(&mut before);
                 return message;
             }
+            before.push_back(message);
         }
+    }
+
+    /// The next JSON message from the socket, past anything kept by [`Client::act`].
+    async fn read_json(&mut self) -> Value {
+        let early = std::mem::take(&mut self.early);
+        let message = self.json().await;
+        self.early = early;
+        message
     }
 
     pub async fn hello(&mut self) {
