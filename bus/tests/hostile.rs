@@ -366,9 +366,7 @@ async fn subscribe_many(
         }
     }
     let sink = sender.await.unwrap();
-    let client = support::Client {
-        ws: sink.reunite(stream).unwrap(),
-    };
+    let client = support::Client::new(sink.reunite(stream).unwrap());
     (client, acks)
 }
 

@@ -135,7 +135,7 @@ async fn health_and_metrics_report_the_bus() {
     assert_eq!(status, 200);
     assert_eq!(
         health,
-        json!({"status": "ok", "connections": 0, "pendingBytes": 0})
+        json!({"status": "ok", "connections": 0, "pendingBytes": 0, "lastSequence": 0})
     );
 
     let mut first = bus.connect_hello().await;
