@@ -186,8 +186,10 @@ impl Cluster {
                         let message = match message {
                             Ok(message) => message,
                             Err(error) => {
-                                tracing::warn!(%error, "JetStream consumer");
-                                continue;
+                                // For instance "consumer not found" after a NATS restart:
+                                // start a new one where this one left off.
+                                tracing::warn!(%error, "JetStream consumer failed; starting another");
+                                break;
                             }
                         };
                         let Ok(info) = message.info() else { continue };
@@ -202,7 +204,6 @@ impl Cluster {
                         });
                         self.dispatched.store(sequence, Ordering::Release);
                     }
-                    tracing::warn!("JetStream consumer ended; starting another");
                 }
                 Err(error) => tracing::warn!(%error, "cannot start the JetStream consumer"),
             }

@@ -51,7 +51,7 @@ async fn serve(config: Config) -> std::process::ExitCode {
     let server = match Server::bind(config.clone()).await {
         Ok(server) => server,
         Err(error) => {
-            eprintln!("evmatch-bus: cannot listen on {}: {error}", config.listen);
+            eprintln!("evmatch-bus: cannot start on {}: {error}", config.listen);
             return std::process::ExitCode::FAILURE;
         }
     };
@@ -65,9 +65,11 @@ async fn serve(config: Config) -> std::process::ExitCode {
     }
 }
 
-/// What a user needs to connect and publish; the first line is what scripts read.
+/// What a user needs to connect and publish; the first line is what scripts read. Written
+/// once, and a closed stdout is no reason to stop serving.
 fn print_urls(server: &Server, config: &Config) {
     use base64::Engine;
+    use std::fmt::Write as _;
     let address = server.local_addr();
     let host = config
         .public_host
@@ -75,20 +77,67 @@ fn print_urls(server: &Server, config: &Config) {
         .unwrap_or_else(|| address.ip().to_string());
     let header = serde_json::json!({"Host": host, "ApiKey": server.api_key(), "Id": uuid::Uuid::new_v4().to_string()});
     let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(header.to_string());
-    println!("evmatch-bus listening on http://{address}");
-    println!("  websocket   ws://{address}/ws?header=<base64 of {{\"Host\", \"ApiKey\", \"Id\"}}>");
-    println!("  api key     {}", server.api_key());
-    println!("  try         ws://{address}/ws?header={header}");
-    println!("  publish     POST http://{address}/events  (PutEvents; or /events/raw, JSON Lines)");
-    println!(
+    let mut text = String::new();
+    let _ = writeln!(text, "evmatch-bus listening on http://{address}");
+    let _ = writeln!(
+        text,
+        "  websocket   ws://{address}/ws?header=<base64 of {{\"Host\", \"ApiKey\", \"Id\"}}>"
+    );
+    let _ = writeln!(text, "  api key     {}", server.api_key());
+    let _ = writeln!(text, "  try         ws://{address}/ws?header={header}");
+    let _ = writeln!(
+        text,
+        "  publish     POST http://{address}/events  (PutEvents; or /events/raw, JSON Lines)"
+    );
+    let _ = writeln!(
+        text,
         "  publish key {}  (Authorization: Bearer <key>; also for /@connections)",
         server.publish_key()
     );
-    println!("  metrics     http://{address}/metrics   health http://{address}/healthz");
-    match server.static_root() {
-        Some(_) => println!("  demo        http://{address}/demo/?bus=1"),
-        None => println!("  demo        (not served: no wasm/demo directory; see --static-root)"),
+    let _ = writeln!(
+        text,
+        "  metrics     http://{address}/metrics   health http://{address}/healthz"
+    );
+    match &config.nats {
+        Some(nats) => {
+            let _ = writeln!(
+                text,
+                "  node        {} on {nats} (stream {})",
+                config.node_id, config.nats_stream
+            );
+        }
+        None => {
+            let _ = writeln!(text, "  node        {} alone, in memory", config.node_id);
+        }
     }
+    match server.static_root() {
+        Some(_) => {
+            let key = url_encode(server.api_key());
+            let _ = writeln!(
+                text,
+                "  demo        http://{address}/demo/?bus=1&apiKey={key}"
+            );
+        }
+        None => {
+            let _ = writeln!(
+                text,
+                "  demo        (not served: no wasm/demo directory; see --static-root)"
+            );
+        }
+    }
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+}
+
+/// Percent-encodes everything but unreserved characters.
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// SIGINT or SIGTERM.

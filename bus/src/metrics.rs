@@ -133,6 +133,26 @@ impl Metrics {
             "Time from an event's publication to its notification written to a socket",
             m.publish_to_send_seconds.clone(),
         );
+        registry.register(
+            "events_replayed",
+            "Event notifications sent again by Resume",
+            m.events_replayed.clone(),
+        );
+        registry.register(
+            "last_sequence",
+            "Sequence of the last event dispatched by this node (sampled at scrape)",
+            m.last_sequence.clone(),
+        );
+        registry.register(
+            "nats_connected",
+            "1 while the NATS connection is up (with --nats; sampled at scrape)",
+            m.nats_connected.clone(),
+        );
+        registry.register(
+            "consumer_pending",
+            "Stored events this node has not dispatched yet (with --nats; sampled at scrape)",
+            m.consumer_pending.clone(),
+        );
         Metrics {
             registry,
             ..metrics

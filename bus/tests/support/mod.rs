@@ -2,6 +2,10 @@
 //! and a real HTTP client (reqwest), for the integration tests. Every wait is bounded.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod follower;
+pub mod nodes;
+pub mod workload;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 

@@ -27,7 +27,10 @@ impl Nats {
     /// Starts nats-server (installed by `scripts/install-nats.sh`, which `scripts/test.sh` runs).
     pub fn start() -> Nats {
         assert!(
-            Command::new("nats-server").arg("--version").output().is_ok(),
+            Command::new("nats-server")
+                .arg("--version")
+                .output()
+                .is_ok(),
             "nats-server is not installed: run scripts/install-nats.sh (Debian's nats-server)"
         );
         let store = std::env::temp_dir().join(format!("evmatch-bus-nats-{}", uuid::Uuid::new_v4()));
@@ -46,7 +49,14 @@ impl Nats {
 
     fn launch(&mut self) {
         let child = Command::new("nats-server")
-            .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
+            .args([
+                "-js",
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-sd",
+            ])
             .arg(&self.store)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -81,7 +91,10 @@ impl Drop for Nats {
 fn wait_for_port(port: u16, limit: Duration) {
     let start = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < limit, "port {port} not open within {limit:?}");
+        assert!(
+            start.elapsed() < limit,
+            "port {port} not open within {limit:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -99,7 +112,12 @@ impl Node {
     /// [`super::PUBLISH_KEY`]).
     pub fn start(node_id: &str, args: &[&str]) -> Node {
         let mut child = Command::new(env!("CARGO_BIN_EXE_evmatch-bus"))
-            .args(["--listen", "127.0.0.1:0", "--publish-key", super::PUBLISH_KEY])
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--publish-key",
+                super::PUBLISH_KEY,
+            ])
             .args(["--node-id", node_id])
             .args(args)
             .stdout(Stdio::piped())
@@ -109,10 +127,10 @@ impl Node {
         let stdout = child.stdout.take().unwrap();
         let (lines, got) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
+            // Read to the end, whether or not anyone still listens, so the node never writes
+            // into a closed pipe.
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if lines.send(line).is_err() {
-                    break;
-                }
+                let _ = lines.send(line);
             }
         });
         let mut addr = None;
@@ -137,6 +155,16 @@ impl Node {
         }
     }
 
+    /// Sends a signal by name (`STOP`, `CONT`, `TERM`) with `kill(1)`.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill(1)");
+        assert!(status.success(), "kill -{name}");
+    }
+
     /// SIGKILL: no goodbye to anyone.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -147,6 +175,29 @@ impl Node {
         format!("http://{}{path}", self.addr)
     }
 
+    /// Where clients connect.
+    pub fn endpoint(&self) -> Endpoint {
+        Endpoint {
+            addr: self.addr,
+            api_key: self.api_key.clone(),
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A node's WebSocket address and key, which outlive the node's process.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub addr: SocketAddr,
+    pub api_key: String,
+}
+
+impl Endpoint {
     /// `ws://…/ws?header=…` with a fresh Id.
     pub fn ws_url(&self) -> String {
         use base64::Engine;
@@ -157,11 +208,5 @@ impl Node {
         });
         let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(header.to_string());
         format!("ws://{}/ws?header={header}", self.addr)
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
