@@ -74,8 +74,11 @@ impl Hub {
     /// Adds a connection; its writer takes the returned inbox.
     pub fn register(&self, client_id: String, identity: Identity) -> (Arc<Connection>, Inbox) {
         let key = self.next_key.fetch_add(1, Ordering::Relaxed);
-        let (outbox, inbox) =
-            outbox::outbox(self.config.max_queue_bytes, Arc::clone(&self.pending_bytes));
+        let (outbox, inbox) = outbox::outbox(
+            self.config.max_queue_bytes,
+            Arc::clone(&self.pending_bytes),
+            self.metrics.slow_consumer_disconnects.clone(),
+        );
         let connection = Arc::new(Connection::new(key, client_id, identity, outbox));
         self.write_connections()
             .insert(key, Arc::clone(&connection));
@@ -175,11 +178,6 @@ impl Hub {
                         Refused::SlowConsumer => "slow_consumer",
                     };
                     metrics::count(&self.metrics.drops, reason);
-                    if refused == Refused::SlowConsumer
-                        && connection.outbox.close_request() == Some(&Close::SLOW_CONSUMER)
-                    {
-                        self.metrics.slow_consumer_disconnects.inc();
-                    }
                 }
             }
         }
