@@ -131,6 +131,24 @@ async fn upgrade_is_checked_before_a_socket_exists() {
 }
 
 #[tokio::test]
+async fn upgrades_past_max_connections_get_503() {
+    let bus = TestBus::start(|config| config.max_connections = 2).await;
+    let host = "127.0.0.1";
+    let first = bus.connect_hello().await;
+    let _second = bus.connect_hello().await;
+    assert_eq!(bus.upgrade_status(Some(&bus.header()), host).await, 503);
+    drop(first);
+    bus.wait_metric("evmatch_bus_connections", |n| n == 1.0)
+        .await;
+    bus.assert_serving().await;
+    assert_eq!(
+        bus.metric(r#"evmatch_bus_upgrades_refused_total{reason="unavailable"}"#)
+            .await,
+        1.0
+    );
+}
+
+#[tokio::test]
 async fn public_host_is_the_host_clients_must_name() {
     let bus = TestBus::start(|config| config.public_host = Some("bus.example.com".into())).await;
     let request_host = format!("127.0.0.1:{}", bus.addr.port());
