@@ -497,3 +497,71 @@ async fn raw_events_arrive_byte_for_byte() {
     bus.put_raw(lines[0]).await;
     assert_eq!(client.event().await["Type"], "café 😀");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replacing_a_rule_while_publishing_loses_no_event() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let bus = std::sync::Arc::new(TestBus::start(|_| {}).await);
+    let mut client = bus.connect_hello().await;
+    // Every event matches both patterns; the rule flips between them throughout.
+    let patterns = [
+        r#"{"source": ["app.atomic"]}"#,
+        r#"{"detail-type": ["Tick"]}"#,
+    ];
+    client.subscribe_ok("r", patterns[0]).await;
+    let (mut sink, mut stream) = client.ws.split();
+    let (batches, per_batch, flips) = (20, 10, 40);
+    let publisher = tokio::spawn({
+        let bus = std::sync::Arc::clone(&bus);
+        async move {
+            for batch in 0..batches {
+                let body: Vec<String> = (0..per_batch)
+                    .map(|i| {
+                        let n = batch * per_batch + i;
+                        format!(r#"{{"source":"app.atomic","detail-type":"Tick","n":{n}}}"#)
+                    })
+                    .collect();
+                let (status, _) = bus.put_raw(body.join("\n")).await;
+                assert_eq!(status, 200);
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+    });
+    let flipper = tokio::spawn(async move {
+        for k in 0..flips {
+            let action = json!({"Action": "Subscribe", "RequestId": format!("flip{k}"),
+                                "Rule": "r", "Pattern": patterns[(k + 1) % 2]});
+            sink.send(Message::text(action.to_string())).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        sink
+    });
+    let mut seen = std::collections::BTreeSet::new();
+    let mut acks = 0;
+    let deadline = tokio::time::Instant::now() + support::WAIT;
+    while seen.len() < batches * per_batch || acks < flips {
+        let frame = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .unwrap_or_else(|_| panic!("{} events, {acks} acks", seen.len()))
+            .unwrap()
+            .unwrap();
+        let message: Value = serde_json::from_str(frame.to_text().unwrap()).unwrap();
+        match message["Action"].as_str().unwrap() {
+            "Ack" => {
+                assert_eq!(message["Status"], "Ok", "{message}");
+                acks += 1;
+            }
+            "Event" => {
+                assert_eq!(message["Rules"], json!(["r"]));
+                let event: Value =
+                    serde_json::from_str(message["Event"].as_str().unwrap()).unwrap();
+                assert!(seen.insert(event["n"].as_u64().unwrap()), "twice: {event}");
+            }
+            _ => {}
+        }
+    }
+    publisher.await.unwrap();
+    flipper.await.unwrap();
+    assert_eq!(bus.metric("evmatch_bus_subscriptions").await, 1.0);
+}
