@@ -562,6 +562,6 @@ async fn replacing_a_rule_while_publishing_loses_no_event() {
         }
     }
     publisher.await.unwrap();
-    flipper.await.unwrap();
+    let _sink = flipper.await.unwrap();
     assert_eq!(bus.metric("evmatch_bus_subscriptions").await, 1.0);
 }
