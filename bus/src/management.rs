@@ -4,6 +4,7 @@
 use std::time::SystemTime;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::ws::Message;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -21,18 +22,25 @@ pub async fn post(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let connection = match authorised_connection(&state, &headers, &id) {
         Ok(connection) => connection,
         Err(response) => return response,
     };
-    if body.len() > state.hub.config.max_message_bytes {
-        return message(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "Message is over the limit (--max-message-bytes)",
-        );
-    }
+    // The route's body limit is --max-message-bytes: its refusal is this one.
+    let body = match body {
+        Ok(body) if body.len() <= state.hub.config.max_message_bytes => body,
+        Err(rejection) if rejection.status() != StatusCode::PAYLOAD_TOO_LARGE => {
+            return rejection.into_response()
+        }
+        _ => {
+            return message(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Message is over the limit (--max-message-bytes)",
+            )
+        }
+    };
     let message = match String::from_utf8(body.to_vec()) {
         Ok(text) => Message::Text(text.into()),
         Err(_) => Message::Binary(body),

@@ -86,10 +86,18 @@ async fn post_sends_the_body_as_one_message() {
         let received = client.next_raw_within(WAIT).await.expect("the message");
         assert_eq!(received, expected);
     }
-    assert_eq!(status(post(vec![b'a'; 1025])).await, 413);
+    let response = post(vec![b'a'; 1025]).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 413);
+    let refusal: Value = response.json().await.unwrap();
+    assert!(refusal["message"]
+        .as_str()
+        .unwrap()
+        .contains("--max-message-bytes"));
     for key in [None, Some("wrong")] {
-        let unauthorised = request(&bus, reqwest::Method::POST, &connection, key).body("x");
-        assert_eq!(status(unauthorised).await, 401);
+        for body in [vec![b'x'], vec![b'x'; 4096]] {
+            let unauthorised = request(&bus, reqwest::Method::POST, &connection, key).body(body);
+            assert_eq!(status(unauthorised).await, 401);
+        }
     }
     // Nothing else reached the client (KeepAlives aside), and it still works.
     assert!(client
