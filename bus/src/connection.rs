@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use tokio::time::{sleep_until, timeout, Instant};
+use tokio::time::{sleep_until, timeout, timeout_at, Instant};
 
 use crate::close::Close;
 use crate::hub::Hub;
@@ -271,6 +271,7 @@ async fn write_outbox(
     let mut keepalive = tokio::time::interval(hub.config.keepalive());
     keepalive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     keepalive.reset(); // the first tick one interval from now, not at once
+    let mut flush_by = None; // set when a close comes during a write: the flush's deadline
     let alive = loop {
         tokio::select! {
             biased;
@@ -278,7 +279,7 @@ async fn write_outbox(
             queued = inbox.recv() => {
                 let Some(first) = queued else { break true };
                 let written = write_batch(&mut sink, &mut inbox, first, connection, hub);
-                if !unless_closing(written, connection).await {
+                if !unless_closing(written, connection, &mut flush_by).await {
                     connection.outbox.close(Close::CLIENT_GONE);
                     break false;
                 }
@@ -286,7 +287,7 @@ async fn write_outbox(
             _ = keepalive.tick() => {
                 let keep_alive = Message::Text(protocol::keep_alive().into());
                 let written = async { sink.send(keep_alive).await.is_ok() };
-                if !unless_closing(written, connection).await {
+                if !unless_closing(written, connection, &mut flush_by).await {
                     connection.outbox.close(Close::CLIENT_GONE);
                     break false;
                 }
@@ -307,7 +308,8 @@ async fn write_outbox(
             }
             let _ = sink.flush().await;
         };
-        let _ = timeout(FLUSH_TIMEOUT, flush).await;
+        let flush_by = flush_by.unwrap_or_else(|| Instant::now() + FLUSH_TIMEOUT);
+        let _ = timeout_at(flush_by, flush).await;
     }
     let left = inbox.close();
     if !left.is_empty() {
@@ -333,16 +335,22 @@ async fn write_outbox(
 }
 
 /// Awaits a write (which waits for as long as the client does not read) unless a close is
-/// requested meanwhile. Then a close that keeps queued messages lets the write finish, within
-/// [`FLUSH_TIMEOUT`]; any other close abandons it. Returns whether the socket is still usable.
-async fn unless_closing(written: impl Future<Output = bool>, connection: &Connection) -> bool {
+/// requested meanwhile. Then a close that keeps queued messages lets the write finish by
+/// `flush_by` (set to [`FLUSH_TIMEOUT`] from now); any other close abandons it. Returns whether
+/// the socket is still usable.
+async fn unless_closing(
+    written: impl Future<Output = bool>,
+    connection: &Connection,
+    flush_by: &mut Option<Instant>,
+) -> bool {
     tokio::pin!(written);
     tokio::select! {
         biased;
         ok = &mut written => ok,
         () = connection.outbox.closing() => {
             let flush = connection.outbox.close_request().is_some_and(|close| close.flush);
-            !flush || timeout(FLUSH_TIMEOUT, written).await.unwrap_or(false)
+            let deadline = *flush_by.insert(Instant::now() + FLUSH_TIMEOUT);
+            !flush || timeout_at(deadline, written).await.unwrap_or(false)
         }
     }
 }

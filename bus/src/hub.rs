@@ -96,8 +96,11 @@ impl Hub {
     /// Adds a connection; its writer takes the returned inbox.
     pub fn register(&self, client_id: String, identity: Identity) -> (Arc<Connection>, Inbox) {
         let key = self.next_key.fetch_add(1, Ordering::Relaxed);
-        let (outbox, inbox) =
-            outbox::outbox(self.config.max_queue_bytes, Arc::clone(&self.pending_bytes));
+        let (outbox, inbox) = outbox::outbox(
+            self.config.max_queue_bytes,
+            Arc::clone(&self.pending_bytes),
+            self.metrics.slow_consumer_disconnects.clone(),
+        );
         let connection = Arc::new(Connection::new(
             &self.config.node_id,
             key,
@@ -270,17 +273,13 @@ impl Hub {
         outcome
     }
 
-    /// Counts a notification that could not be queued. Only the push that overflowed a queue
-    /// is refused as a slow consumer (later ones find the connection closing), so each slow
-    /// consumer is counted once.
+    /// Counts a notification that could not be queued (the outbox counts the slow consumer).
     pub fn count_drop(&self, refused: Refused) {
-        match refused {
-            Refused::Closed => metrics::count(&self.metrics.drops, "connection_closing"),
-            Refused::SlowConsumer => {
-                metrics::count(&self.metrics.drops, "slow_consumer");
-                self.metrics.slow_consumer_disconnects.inc();
-            }
-        }
+        let reason = match refused {
+            Refused::Closed => "connection_closing",
+            Refused::SlowConsumer => "slow_consumer",
+        };
+        metrics::count(&self.metrics.drops, reason);
     }
 
     /// Runs `f` with the dispatch state locked: no event is dispatched meanwhile.

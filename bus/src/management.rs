@@ -8,6 +8,7 @@
 use std::time::SystemTime;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::ws::Message;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -28,8 +29,19 @@ pub async fn post(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    if let Err(status) = crate::auth::check_bearer(&headers, &state.hub.publish_key) {
+        return unauthorized(status);
+    }
+    // The route's body limit is --max-message-bytes: its refusal is this one.
+    let body = match body {
+        Ok(body) if body.len() <= state.hub.config.max_message_bytes => body,
+        Err(rejection) if rejection.status() != StatusCode::PAYLOAD_TOO_LARGE => {
+            return rejection.into_response()
+        }
+        _ => return respond(too_large()),
+    };
     route(&state, &headers, "POST", id, Some(body)).await
 }
 
@@ -166,6 +178,13 @@ fn local(hub: &Hub, method: &str, id: &str, body: Option<Bytes>) -> Answer {
         }
         _ => answer(StatusCode::BAD_REQUEST, "unknown method"),
     }
+}
+
+fn too_large() -> Answer {
+    answer(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "Message is over the limit (--max-message-bytes)",
+    )
 }
 
 fn gone() -> Answer {

@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::extract::ws::Message;
+use prometheus_client::metrics::counter::Counter;
 use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 
@@ -41,6 +42,8 @@ pub struct Outbox {
     closing: CancellationToken,
     /// Signalled when the queue drains to half its bound.
     drained: Notify,
+    /// Connections closed as slow consumers (the bus's metric).
+    slow_consumers: Counter,
 }
 
 /// The receiving side, owned by the connection's writer.
@@ -48,8 +51,13 @@ pub struct Inbox {
     rx: mpsc::UnboundedReceiver<Queued>,
 }
 
-/// A queue of at most `limit` bytes whose bytes also count in `pending_bytes`.
-pub fn outbox(limit: usize, pending_bytes: Arc<AtomicUsize>) -> (Outbox, Inbox) {
+/// A queue of at most `limit` bytes whose bytes also count in `pending_bytes`; closing it as a
+/// slow consumer counts in `slow_consumers`.
+pub fn outbox(
+    limit: usize,
+    pending_bytes: Arc<AtomicUsize>,
+    slow_consumers: Counter,
+) -> (Outbox, Inbox) {
     let (tx, rx) = mpsc::unbounded_channel();
     let outbox = Outbox {
         tx,
@@ -59,6 +67,7 @@ pub fn outbox(limit: usize, pending_bytes: Arc<AtomicUsize>) -> (Outbox, Inbox) 
         close: OnceLock::new(),
         closing: CancellationToken::new(),
         drained: Notify::new(),
+        slow_consumers,
     };
     (outbox, Inbox { rx })
 }
@@ -73,7 +82,12 @@ impl Outbox {
         let before = self.queued_bytes.fetch_add(bytes, Ordering::AcqRel);
         if before + bytes > self.limit {
             self.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
-            self.close(Close::SLOW_CONSUMER);
+            // Whoever overflows the queue first closes it, and that close alone is counted,
+            // whether an event, an ack or an @connections message overflowed it.
+            if !self.close(Close::SLOW_CONSUMER) {
+                return Err(Refused::Closed);
+            }
+            self.slow_consumers.inc();
             return Err(Refused::SlowConsumer);
         }
         self.pending_bytes.fetch_add(bytes, Ordering::AcqRel);
@@ -177,12 +191,14 @@ mod tests {
     #[test]
     fn the_bound_closes_as_slow_consumer_and_counts_are_kept() {
         let pending = Arc::new(AtomicUsize::new(0));
-        let (outbox, mut inbox) = outbox(10, Arc::clone(&pending));
+        let slow_consumers = Counter::default();
+        let (outbox, mut inbox) = outbox(10, Arc::clone(&pending), slow_consumers.clone());
         assert_eq!(outbox.push_text("12345".into()), Ok(()));
         assert_eq!(outbox.push_text("12345".into()), Ok(()));
         assert_eq!(pending.load(Ordering::Acquire), 10);
         assert_eq!(outbox.push_text("1".into()), Err(Refused::SlowConsumer));
         assert_eq!(outbox.close_request(), Some(&Close::SLOW_CONSUMER));
+        assert_eq!(slow_consumers.get(), 1);
         assert_eq!(outbox.push_text("1".into()), Err(Refused::Closed));
         let first = inbox.try_recv().unwrap();
         outbox.sent(first.bytes);
@@ -198,7 +214,7 @@ mod tests {
     #[test]
     fn past_half_the_bound_is_backlogged_until_drained() {
         use futures_util::FutureExt;
-        let (outbox, mut inbox) = outbox(10, Arc::new(AtomicUsize::new(0)));
+        let (outbox, mut inbox) = outbox(10, Arc::new(AtomicUsize::new(0)), Counter::default());
         outbox.push_text("12345".into()).unwrap();
         assert!(!outbox.backlogged());
         outbox.push_text("1".into()).unwrap();

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -23,17 +24,26 @@ use crate::server::AppState;
 /// AWS's limits on one PutEvents request.
 const MAX_ENTRIES: usize = 10;
 const MAX_ENTRIES_BYTES: usize = 256 * 1024;
+const TOO_LARGE: &str = "Total size of the entries in the request is over the limit.";
 
 /// `POST /events`.
 pub async fn put_events(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let hub = &state.hub;
     if let Err(status) = crate::auth::check_bearer(&headers, &hub.publish_key) {
         return unauthorized(status);
     }
+    // Past the HTTP body limit the entries are past AWS's 256 KB too: the same refusal.
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return validation_error(TOO_LARGE)
+        }
+        Err(rejection) => return rejection.into_response(),
+    };
     let _permit = match admit(&state) {
         Ok(permit) => permit,
         Err(response) => return response,
@@ -49,7 +59,7 @@ pub async fn put_events(
         ));
     }
     if entries.iter().map(PutEventsEntry::size).sum::<usize>() > MAX_ENTRIES_BYTES {
-        return validation_error("Total size of the entries in the request is over the limit.");
+        return validation_error(TOO_LARGE);
     }
     let mut failed = 0;
     let mut not_stored = false;
@@ -248,18 +258,33 @@ fn build_event(
 }
 
 /// `POST /events/raw`: one complete event per line, published as it is.
-pub async fn put_raw(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn put_raw(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let hub = &state.hub;
     if let Err(status) = crate::auth::check_bearer(&headers, &hub.publish_key) {
         return unauthorized(status);
     }
-    if body.len() > hub.config.max_raw_body_bytes {
-        return (
+    let limit = hub.config.max_raw_body_bytes;
+    let too_large = || {
+        let message = format!("Body is over {limit} bytes (--max-raw-body-bytes)");
+        (
             StatusCode::PAYLOAD_TOO_LARGE,
-            Json(json!({ "message": format!("Body is over {} bytes (--max-raw-body-bytes)", hub.config.max_raw_body_bytes) })),
+            Json(json!({ "message": message })),
         )
-            .into_response();
-    }
+            .into_response()
+    };
+    let body = match body {
+        Ok(body) if body.len() <= limit => body,
+        Ok(_) => return too_large(),
+        // The body limit is --max-raw-body-bytes: say so, as JSON like every other answer.
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return too_large()
+        }
+        Err(rejection) => return rejection.into_response(),
+    };
     let _permit = match admit(&state) {
         Ok(permit) => permit,
         Err(response) => return response,

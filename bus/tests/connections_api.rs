@@ -86,10 +86,18 @@ async fn post_sends_the_body_as_one_message() {
         let received = client.next_raw_within(WAIT).await.expect("the message");
         assert_eq!(received, expected);
     }
-    assert_eq!(status(post(vec![b'a'; 1025])).await, 413);
+    let response = post(vec![b'a'; 1025]).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 413);
+    let refusal: Value = response.json().await.unwrap();
+    assert!(refusal["message"]
+        .as_str()
+        .unwrap()
+        .contains("--max-message-bytes"));
     for key in [None, Some("wrong")] {
-        let unauthorised = request(&bus, reqwest::Method::POST, &connection, key).body("x");
-        assert_eq!(status(unauthorised).await, 401);
+        for body in [vec![b'x'], vec![b'x'; 4096]] {
+            let unauthorised = request(&bus, reqwest::Method::POST, &connection, key).body(body);
+            assert_eq!(status(unauthorised).await, 401);
+        }
     }
     // Nothing else reached the client (KeepAlives aside), and it still works.
     assert!(client
@@ -238,4 +246,38 @@ async fn the_listing_names_open_connections_with_their_header_ids() {
         }
         assert_eq!(status(list).await, 401);
     }
+}
+
+#[tokio::test]
+async fn a_post_past_the_queue_bound_closes_the_connection_as_a_slow_consumer() {
+    let bus = TestBus::start(|config| {
+        config.max_queue_bytes = 1024;
+        config.max_message_bytes = 4096;
+    })
+    .await;
+    let id = guid();
+    let mut client = bus.connect_as(&id, "t").await;
+    client.hello().await;
+    let connection = connection_id(&bus, &id).await;
+    let post = |body: Vec<u8>| {
+        request(&bus, reqwest::Method::POST, &connection, Some(PUBLISH_KEY)).body(body)
+    };
+    assert_eq!(status(post(vec![b'a'; 2000])).await, 410);
+    assert_eq!(status(post(b"after".to_vec())).await, 410);
+    let (code, reason) = client.closed().await;
+    assert_eq!(
+        (code, reason.as_str()),
+        (4001, "slow consumer: outbound queue limit reached")
+    );
+    assert_eq!(
+        bus.metric("evmatch_bus_slow_consumer_disconnects_total")
+            .await,
+        1.0
+    );
+    bus.wait_metric(
+        r#"evmatch_bus_connections_closed_total{reason="slow_consumer"}"#,
+        |n| n == 1.0,
+    )
+    .await;
+    bus.assert_serving().await;
 }

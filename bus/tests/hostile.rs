@@ -152,11 +152,8 @@ async fn a_frame_over_the_limit_closes_1009() {
     client.send_text(hello).await;
     assert_eq!(client.json().await["Status"], "Ok");
     for size in [1025, 64 * 1024] {
-        let mut client = bus.connect_hello().await;
-        client.subscribe_ok("r", r#"{"source": ["never"]}"#).await;
-        client.send_text("x".repeat(size)).await;
-        let (code, reason) = client.closed().await;
-        assert_eq!(code, 1009, "{size}: {reason}");
+        ack_then_close(&bus, Message::text("x".repeat(size)), 1009).await;
+        ack_then_close(&bus, Message::binary(vec![b'x'; size]), 1009).await;
     }
     bus.wait_metric("evmatch_bus_subscriptions", |n| n == 0.0)
         .await;
@@ -166,12 +163,11 @@ async fn a_frame_over_the_limit_closes_1009() {
 #[tokio::test]
 async fn invalid_utf8_in_a_text_frame_closes_1007() {
     let bus = TestBus::start(|_| {}).await;
-    let mut client = bus.connect_hello().await;
     let not_utf8 = b"{\"Action\": \"Hello\", \"RequestId\": \"\xff\xfe\"}".to_vec();
     let frame = Frame::message(not_utf8, OpCode::Data(Data::Text), true);
-    client.send_message(Message::Frame(frame)).await;
-    let (code, reason) = client.closed().await;
-    assert_eq!(code, 1007, "{reason}");
+    ack_then_close(&bus, Message::Frame(frame), 1007).await;
+    bus.wait_metric("evmatch_bus_subscriptions", |n| n == 0.0)
+        .await;
     bus.assert_serving().await;
 }
 

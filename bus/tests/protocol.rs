@@ -131,6 +131,24 @@ async fn upgrade_is_checked_before_a_socket_exists() {
 }
 
 #[tokio::test]
+async fn upgrades_past_max_connections_get_503() {
+    let bus = TestBus::start(|config| config.max_connections = 2).await;
+    let host = "127.0.0.1";
+    let first = bus.connect_hello().await;
+    let _second = bus.connect_hello().await;
+    assert_eq!(bus.upgrade_status(Some(&bus.header()), host).await, 503);
+    drop(first);
+    bus.wait_metric("evmatch_bus_connections", |n| n == 1.0)
+        .await;
+    bus.assert_serving().await;
+    assert_eq!(
+        bus.metric(r#"evmatch_bus_upgrades_refused_total{reason="unavailable"}"#)
+            .await,
+        1.0
+    );
+}
+
+#[tokio::test]
 async fn public_host_is_the_host_clients_must_name() {
     let bus = TestBus::start(|config| config.public_host = Some("bus.example.com".into())).await;
     let request_host = format!("127.0.0.1:{}", bus.addr.port());
@@ -478,4 +496,72 @@ async fn raw_events_arrive_byte_for_byte() {
     // Type is detail-type decoded.
     bus.put_raw(lines[0]).await;
     assert_eq!(client.event().await["Type"], "café 😀");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replacing_a_rule_while_publishing_loses_no_event() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let bus = std::sync::Arc::new(TestBus::start(|_| {}).await);
+    let mut client = bus.connect_hello().await;
+    // Every event matches both patterns; the rule flips between them throughout.
+    let patterns = [
+        r#"{"source": ["app.atomic"]}"#,
+        r#"{"detail-type": ["Tick"]}"#,
+    ];
+    client.subscribe_ok("r", patterns[0]).await;
+    let (mut sink, mut stream) = client.ws.split();
+    let (batches, per_batch, flips) = (20, 10, 40);
+    let publisher = tokio::spawn({
+        let bus = std::sync::Arc::clone(&bus);
+        async move {
+            for batch in 0..batches {
+                let body: Vec<String> = (0..per_batch)
+                    .map(|i| {
+                        let n = batch * per_batch + i;
+                        format!(r#"{{"source":"app.atomic","detail-type":"Tick","n":{n}}}"#)
+                    })
+                    .collect();
+                let (status, _) = bus.put_raw(body.join("\n")).await;
+                assert_eq!(status, 200);
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+    });
+    let flipper = tokio::spawn(async move {
+        for k in 0..flips {
+            let action = json!({"Action": "Subscribe", "RequestId": format!("flip{k}"),
+                                "Rule": "r", "Pattern": patterns[(k + 1) % 2]});
+            sink.send(Message::text(action.to_string())).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        sink
+    });
+    let mut seen = std::collections::BTreeSet::new();
+    let mut acks = 0;
+    let deadline = tokio::time::Instant::now() + support::WAIT;
+    while seen.len() < batches * per_batch || acks < flips {
+        let frame = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .unwrap_or_else(|_| panic!("{} events, {acks} acks", seen.len()))
+            .unwrap()
+            .unwrap();
+        let message: Value = serde_json::from_str(frame.to_text().unwrap()).unwrap();
+        match message["Action"].as_str().unwrap() {
+            "Ack" => {
+                assert_eq!(message["Status"], "Ok", "{message}");
+                acks += 1;
+            }
+            "Event" => {
+                assert_eq!(message["Rules"], json!(["r"]));
+                let event: Value =
+                    serde_json::from_str(message["Event"].as_str().unwrap()).unwrap();
+                assert!(seen.insert(event["n"].as_u64().unwrap()), "twice: {event}");
+            }
+            _ => {}
+        }
+    }
+    publisher.await.unwrap();
+    let _sink = flipper.await.unwrap();
+    assert_eq!(bus.metric("evmatch_bus_subscriptions").await, 1.0);
 }

@@ -215,6 +215,10 @@ async fn whole_requests_are_refused_past_the_limits() {
     let over = json!({"Source": "s", "DetailType": "t", "Detail": detail(256 * 1024 - 1)});
     let (status, body) = bus.put_events(json!([over])).await;
     validation(status, &body);
+    // Far past it (past the HTTP body limit too): the same ValidationException.
+    let huge = vec![json!({"Source": "s", "DetailType": "t", "Detail": detail(200 * 1024)}); 10];
+    let (status, body) = bus.put_events(Value::Array(huge)).await;
+    validation(status, &body);
     let halves = vec![json!({"Source": "s", "DetailType": "t", "Detail": detail(128 * 1024)}); 2];
     let (status, body) = bus.put_events(Value::Array(halves)).await;
     validation(status, &body);
@@ -241,6 +245,31 @@ async fn publishing_needs_the_bearer_key() {
             assert_eq!(response.headers()["www-authenticate"], "Bearer");
         }
     }
+    // The key is checked first, however large the body.
+    for path in ["/events", "/events/raw"] {
+        let response = bus
+            .http
+            .post(bus.url(path))
+            .body(vec![b' '; 17 << 20])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 401, "{path}");
+    }
+    let response = bus
+        .http
+        .post(bus.url("/events/raw"))
+        .bearer_auth(PUBLISH_KEY)
+        .body(vec![b' '; 17 << 20])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 413);
+    let refusal: Value = response.json().await.unwrap();
+    assert!(refusal["message"]
+        .as_str()
+        .unwrap()
+        .contains("--max-raw-body-bytes"));
     let response = bus
         .http
         .post(bus.url("/events"))
