@@ -75,17 +75,18 @@ pub async fn put_events(
             }
         });
     }
-    let body = Json(json!({ "FailedEntryCount": failed, "Entries": results }));
+    let body = json!({ "FailedEntryCount": failed, "Entries": results });
+    answer(body, not_stored)
+}
+
+/// The publish response: `200`, or `503` with `Retry-After` when some event could not be
+/// stored (the body says which, the status says retry).
+fn answer(body: Value, not_stored: bool) -> Response {
     if not_stored {
-        // The stream could not take them: the entries say which, and the status says retry.
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(header::RETRY_AFTER, "1")],
-            body,
-        )
-            .into_response();
+        let retry = [(header::RETRY_AFTER, "1")];
+        return (StatusCode::SERVICE_UNAVAILABLE, retry, Json(body)).into_response();
     }
-    body.into_response()
+    Json(body).into_response()
 }
 
 #[derive(Deserialize)]
@@ -325,16 +326,10 @@ pub async fn put_raw(
         .into_iter()
         .map(|(line, reason)| json!({ "Line": line, "Reason": reason }))
         .collect();
-    let body = Json(json!({ "Accepted": accepted, "Refused": refused }));
-    if not_stored {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(header::RETRY_AFTER, "1")],
-            body,
-        )
-            .into_response();
-    }
-    body.into_response()
+    answer(
+        json!({ "Accepted": accepted, "Refused": refused }),
+        not_stored,
+    )
 }
 
 /// The fields a notification needs from a complete event.

@@ -399,19 +399,7 @@ async fn connections_api_works_from_any_node() {
         http.request(method, format!("http://{}{path}", near.addr))
             .bearer_auth(PUBLISH_KEY)
     };
-    let listing: Value = http
-        .get(format!("http://{}/@connections", far.addr))
-        .bearer_auth(PUBLISH_KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = listing["Connections"][0]["ConnectionId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = first_connection_id(&http, &far).await;
     assert!(id.starts_with("node1."), "{id}");
 
     // Through the other node: read it, post to it, close it.
@@ -474,19 +462,7 @@ async fn connections_api_works_from_any_node() {
         .unwrap();
     second.send(Message::text(hello)).await.unwrap();
     let _ = tokio::time::timeout(Duration::from_secs(5), second.next()).await;
-    let listing: Value = http
-        .get(format!("http://{}/@connections", far.addr))
-        .bearer_auth(PUBLISH_KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let second_id = listing["Connections"][0]["ConnectionId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let second_id = first_connection_id(&http, &far).await;
     nodes[1].kill();
     let departed = call(reqwest::Method::GET, format!("/@connections/{second_id}"))
         .send()
@@ -559,4 +535,21 @@ async fn a_lagging_consumer_is_reported() {
     assert!(saw_lag.is_some(), "the lag was never reported by /healthz");
     assert!(saw_metric > 50, "the lag was never reported by /metrics");
     assert!(caught_up, "the node never caught up");
+}
+
+/// The id of the first open connection `node` lists.
+async fn first_connection_id(http: &reqwest::Client, node: &Endpoint) -> String {
+    let listing: Value = http
+        .get(format!("http://{}/@connections", node.addr))
+        .bearer_auth(PUBLISH_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    listing["Connections"][0]["ConnectionId"]
+        .as_str()
+        .expect("an open connection")
+        .to_owned()
 }
