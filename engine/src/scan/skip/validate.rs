@@ -460,10 +460,12 @@ pub(crate) fn check_against_json_parse(bytes: &[u8]) -> Result<(), String> {
         return Err(format!("skipper {skipped:?}, json::parse {parsed:?}"));
     }
     if matches!(bytes.get(start), Some(b'{' | b'[')) {
-        let mut answers = vec![validate_blocks::<Lanes>(bytes, start, MAX_DEPTH)];
         #[cfg(target_arch = "x86_64")]
-        answers.extend(super::avx2::validate_container(bytes, start, MAX_DEPTH));
-        for answer in answers {
+        let native = super::avx2::validate_container(bytes, start, MAX_DEPTH);
+        #[cfg(not(target_arch = "x86_64"))]
+        let native = None;
+        let portable = validate_blocks::<Lanes>(bytes, start, MAX_DEPTH);
+        for answer in std::iter::once(portable).chain(native) {
             let Some(end) = answer else { continue };
             let bytewise = super::full::skip_container_bytewise(bytes, start, MAX_DEPTH);
             if bytewise != Ok(end) {
