@@ -71,13 +71,13 @@ impl Rng {
 
 /// Integer weights sampled by binary search over their running sums.
 #[derive(Debug, Clone)]
-struct Weighted {
+pub(crate) struct Weighted {
     cumulative: Vec<u64>,
 }
 
 impl Weighted {
     /// Zipf-like weights for `n` items: item `i` weighs about `1 / (i + offset)`.
-    fn zipf(n: usize, offset: u64) -> Self {
+    pub(crate) fn zipf(n: usize, offset: u64) -> Self {
         let mut total = 0u64;
         let cumulative = (0..n as u64)
             .map(|i| {
@@ -88,7 +88,7 @@ impl Weighted {
         Self { cumulative }
     }
 
-    fn sample(&self, rng: &mut Rng) -> usize {
+    pub(crate) fn sample(&self, rng: &mut Rng) -> usize {
         let total = *self.cumulative.last().expect("non-empty");
         let x = rng.below(total);
         self.cumulative.partition_point(|&c| c <= x)

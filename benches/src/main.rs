@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! cargo run --release -p evmatch-bench -- citylots [--events N] [--json out.json]
-//! cargo run --release -p evmatch-bench -- scaling [--sizes 1,1000,10000,100000] [--json out.json]
+//! cargo run --release -p evmatch-bench -- scaling [--sizes 1,1000,10000,100000] [--fanout mixed,per-user,per-channel] [--json out.json]
+//! cargo run --release -p evmatch-bench -- scaling --export DIR
 //! cargo run --release -p evmatch-bench -- generate [--events N] [--out FILE]
 //! ```
 
@@ -13,6 +14,7 @@ use std::time::Duration;
 use evmatch_bench::alloc::CountingAlloc;
 use evmatch_bench::citylots::{self, Source};
 use evmatch_bench::data::{self, Events};
+use evmatch_bench::fanout::{self, Workload};
 use evmatch_bench::rules::{Category, CATEGORIES};
 use evmatch_bench::scaling::{self, Kind};
 use evmatch_bench::{DEFAULT_EVENTS, DEFAULT_SEED};
@@ -36,15 +38,23 @@ usage:
       --json OUT          also write the results as JSON
       --quiet             no progress on stderr
   evmatch-bench scaling [options]    per-event cost, compile time and memory vs rule count
-      --sizes LIST        rule counts (default 1,1000,10000,100000)
+      --sizes LIST        single-field rule counts (default 1,1000,10000,100000; 0 for none)
       --kinds LIST        exact,prefix,numeric,wildcard (default all)
-      --subscribers LIST  fan-out subscriber counts, 3 mixed rules each (default 10000;
-                          0 to skip)
-      --sample N          events sampled over the citylots2 stream (default 10000)
+      --fanout LIST       fan-out workloads: mixed,per-user,per-channel (default all; none to
+                          skip)
+      --subscribers LIST  fan-out subscriber counts (default 1000,10000,30000,100000 for
+                          mixed, 1000,10000,100000 for the others; 0 to skip fan-out)
+      --changes N         time subscribing and unsubscribing in a SharedMatcher of N rules of
+                          each fan-out workload (default 100000; 0 to skip)
+      --change-count K    changes of each kind timed (default 2000)
+      --sample N          events: sampled over the citylots2 stream (single-field, mixed) or
+                          generated (per-user, per-channel) (default 10000)
       --budget-ms MS      time per measurement round, 3 rounds (default 1000)
       --seed S            generator seed
       --json OUT          also write the results as JSON
       --validation V      full (default) or structural
+      --export DIR        write the fan-out workloads as rule, event and per-rule count files
+                          into DIR (see benches/README.md) instead of measuring
   evmatch-bench generate [options]   write citylots2 events, one per line
       --events N          number of events (default 213068)
       --seed S            generator seed
@@ -228,17 +238,24 @@ fn cmd_scaling(args: &[String]) -> Result<(), String> {
         &[
             "--sizes",
             "--kinds",
+            "--fanout",
             "--subscribers",
+            "--changes",
+            "--change-count",
             "--sample",
             "--budget-ms",
             "--seed",
             "--json",
             "--validation",
+            "--export",
         ],
     )?;
     let validation = validation_option(&args)?;
     let sizes: Vec<usize> = match args.value("--sizes") {
-        Some(s) => list(s).map(parse_count).collect::<Result<_, _>>()?,
+        Some(s) => list(s)
+            .map(parse_count)
+            .filter(|n| n.as_ref().map_or(true, |&n| n > 0))
+            .collect::<Result<_, _>>()?,
         None => vec![1, 1_000, 10_000, 100_000],
     };
     let kinds: Vec<Kind> = match args.value("--kinds") {
@@ -247,46 +264,100 @@ fn cmd_scaling(args: &[String]) -> Result<(), String> {
             .collect::<Result<_, _>>()?,
         None => Kind::ALL.to_vec(),
     };
-    let subscribers: Vec<usize> = match args.value("--subscribers") {
-        Some(s) => list(s).map(parse_count).collect::<Result<_, _>>()?,
-        None => vec![10_000],
+    let workloads: Vec<Workload> = match args.value("--fanout") {
+        Some("none") => Vec::new(),
+        Some(s) => list(s)
+            .map(|w| Workload::parse(w).ok_or_else(|| format!("unknown fan-out workload {w:?}")))
+            .collect::<Result<_, _>>()?,
+        None => Workload::ALL.to_vec(),
+    };
+    let subscribers: Option<Vec<usize>> = match args.value("--subscribers") {
+        Some(s) => Some(
+            list(s)
+                .map(parse_count)
+                .filter(|n| n.as_ref().map_or(true, |&n| n > 0))
+                .collect::<Result<_, _>>()?,
+        ),
+        None => None,
+    };
+    let subscribers_of = |w: Workload| -> Vec<usize> {
+        subscribers
+            .clone()
+            .unwrap_or_else(|| w.default_subscribers().to_vec())
     };
     let sample = args.count("--sample")?.unwrap_or(10_000).max(1);
     let budget = Duration::from_millis(args.count("--budget-ms")?.unwrap_or(1000).max(1) as u64);
     let seed = args.seed()?;
 
-    eprintln!("scaling: sampling {sample} events");
-    let events = scaling::sample_events(seed, sample, DEFAULT_EVENTS);
+    if let Some(dir) = args.value("--export") {
+        let dir = PathBuf::from(dir);
+        let mut manifest = Vec::new();
+        for &w in &workloads {
+            eprintln!("export: {}", w.name());
+            let events = w.events(seed, sample);
+            manifest.push(fanout::export(&dir, w, &subscribers_of(w), &events, seed)?);
+        }
+        fanout::write_manifest(&dir, manifest)?;
+        eprintln!("wrote {}", dir.display());
+        return Ok(());
+    }
+
     let mut rows = Vec::new();
-    for &kind in &kinds {
-        for &size in &sizes {
-            eprintln!("scaling: {} × {size}", kind.name());
-            let rules = scaling::single_field_rules(kind, size);
-            rows.push(scaling::measure(
-                kind.name(),
-                kind.field(),
-                &rules,
-                &events,
-                budget,
-                validation,
-            )?);
+    if !kinds.is_empty() && !sizes.is_empty() {
+        eprintln!("scaling: sampling {sample} events");
+        let events = scaling::sample_events(seed, sample, DEFAULT_EVENTS);
+        for &kind in &kinds {
+            for &size in &sizes {
+                eprintln!("scaling: {} × {size}", kind.name());
+                let rules = scaling::single_field_rules(kind, size);
+                rows.push(scaling::measure(
+                    kind.name(),
+                    kind.field(),
+                    &rules,
+                    &events,
+                    budget,
+                    validation,
+                )?);
+            }
         }
     }
-    for &subs in subscribers.iter().filter(|&&s| s > 0) {
-        eprintln!("scaling: fan-out {subs} subscribers × 3 rules");
-        let rules = scaling::fanout_rules(subs, 3);
-        rows.push(scaling::measure(
-            "fan-out",
-            &format!("{subs} subscribers x 3 mixed"),
-            &rules,
+    let mut fanout_rows = Vec::new();
+    for &w in &workloads {
+        let subs = subscribers_of(w);
+        if subs.is_empty() {
+            continue;
+        }
+        let events = w.events(seed, sample);
+        fanout_rows.extend(fanout::measure(
+            w,
+            &subs,
             &events,
             budget,
             validation,
+            |what| eprintln!("scaling: fan-out {what}"),
         )?);
     }
-    print!("{}", scaling::table(&rows, events.len()));
+    let change_rules = args.count("--changes")?.unwrap_or(100_000);
+    let change_count = args.count("--change-count")?.unwrap_or(2_000).max(1);
+    let mut changes = Vec::new();
+    if change_rules > 0 {
+        for &w in &workloads {
+            eprintln!("scaling: changes in {change_rules} {} rules", w.name());
+            changes.push(fanout::changes(w, change_rules, change_count)?);
+        }
+    }
+    print!("{}", scaling::table(&rows, sample));
+    if !fanout_rows.is_empty() {
+        print!("{}", fanout::table(&fanout_rows));
+    }
+    if !changes.is_empty() {
+        print!("{}", fanout::changes_table(&changes));
+    }
     if let Some(path) = args.value("--json") {
-        write_json(path, &scaling::to_json(&rows, events.len(), seed))?;
+        let mut value = scaling::to_json(&rows, sample, seed);
+        value["fanout"] = scaling::rows_json(&fanout_rows);
+        value["changes"] = fanout::changes_json(&changes);
+        write_json(path, &value)?;
     }
     Ok(())
 }

@@ -318,10 +318,9 @@ pub fn table(rows: &[Row], sample: usize) -> String {
     s
 }
 
-/// Rows as JSON.
-pub fn to_json(rows: &[Row], sample: usize, seed: u64) -> Value {
-    let rows: Vec<Value> = rows
-        .iter()
+/// Rows as a JSON array.
+pub fn rows_json(rows: &[Row]) -> Value {
+    rows.iter()
         .map(|r| {
             json!({
                 "workload": r.workload,
@@ -335,7 +334,11 @@ pub fn to_json(rows: &[Row], sample: usize, seed: u64) -> Value {
                 "matches_per_event": r.matches_per_event,
             })
         })
-        .collect();
+        .collect()
+}
+
+/// Rows as JSON.
+pub fn to_json(rows: &[Row], sample: usize, seed: u64) -> Value {
     json!({
         "tool": "evmatch-bench",
         "workload": "scaling",
@@ -344,6 +347,6 @@ pub fn to_json(rows: &[Row], sample: usize, seed: u64) -> Value {
         "machine": report::machine(),
         "sample_events": sample,
         "seed": format!("{seed:#x}"),
-        "rows": rows,
+        "rows": rows_json(rows),
     })
 }

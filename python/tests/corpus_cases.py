@@ -31,6 +31,15 @@ class Case:
     expect: str
     #: AWS's reason for "invalid" (None: any reason, for malformed JSON)
     reason: Optional[str]
+    #: why the expectation holds, when it is not obvious
+    note: Optional[str] = None
+
+    @property
+    def departure(self) -> bool:
+        """Does the case record one of evmatch's documented departures from event-ruler (the
+        README's "Where we differ from event-ruler"), rather than AWS's or event-ruler's
+        behaviour?"""
+        return self.note is not None and "departure" in self.note.lower()
 
     def __str__(self) -> str:
         return f"{self.name} ({self.location})"
@@ -119,6 +128,7 @@ def load() -> list[Case]:
                 continue
             members = raw_members(line)
             reason = members.get("reason")
+            note = members.get("note")
             case = Case(
                 name=json.loads(members["name"]),
                 location=f"{path.name}:{number}",
@@ -126,6 +136,7 @@ def load() -> list[Case]:
                 event=_text_of(members.get("event")),
                 expect=json.loads(members["expect"]),
                 reason=json.loads(reason) if reason is not None else None,
+                note=json.loads(note) if note is not None else None,
             )
             if case.expect not in ("match", "no-match", "invalid", "event-error"):
                 raise ValueError(f"{case}: unknown expect {case.expect!r}")

@@ -1,16 +1,17 @@
 //! Deciding sub-rules from the conditions an event's values satisfied.
 //!
-//! The common case is counting: a sub-rule matches once each of its required conditions has been
-//! satisfied by some value, and each `exists: false` condition by a value or by its field having
-//! no value at all. That is exact as long as no value the rules read sits inside an array of
-//! objects or arrays. When one does, array consistency may forbid combining values from
-//! different elements, so the sub-rules that counting nominates are re-checked over the values
-//! they could use, bottom-up over the tree of array elements (see `consistency`), with the
-//! reference interpreter's meaning.
+//! The common case is marking: each condition a value satisfies is marked once per event, and its
+//! first mark nominates the sub-rules anchored on it (see `anchors`). A nominated sub-rule
+//! matches once each of its required conditions is marked, and each `exists: false` condition
+//! by a value or by its field having no value at all. That is exact as long as no value the
+//! rules read sits inside an array of objects or arrays. When one does, array consistency may
+//! forbid combining values from different elements, so nominated sub-rules that use such values
+//! are re-checked over the values they could use, bottom-up over the tree of array elements (see
+//! `consistency`), with the reference interpreter's meaning.
 
 use super::consistency::{self, Item, Mask, Wide};
 use super::values::ValueScratch;
-use super::{Automaton, Cond, SubRule};
+use super::{Automaton, SubRule};
 
 /// The leaf id given to values outside any array of containers: they are not listed in
 /// [`EventState::leaves`] or [`EventState::hits`], only marked and counted.
@@ -18,6 +19,9 @@ pub(crate) const UNTIED: u32 = u32::MAX;
 
 /// The end of a condition's chain of hits.
 const NO_HIT: u32 = u32::MAX;
+
+/// How many candidates ahead of the one being decided its sub-rule is prefetched.
+const CANDIDATES_AHEAD: usize = 8;
 
 /// One value read from the event inside an array of containers: its field and its array
 /// membership, `(array, index)` pairs stored in [`EventState::arena`].
@@ -51,14 +55,6 @@ struct FieldMarks {
     untied_values: u32,
 }
 
-/// What one event recorded about a sub-rule.
-#[derive(Debug, Clone, Copy, Default)]
-struct SubRuleCount {
-    epoch: u32,
-    /// Its conditions counted in `epoch`.
-    count: u32,
-}
-
 /// Per-event bookkeeping, kept between events so that matching allocates nothing once warm.
 /// Tables indexed by id hold the epoch (event number) in which the id was last marked, so a new
 /// event starts by bumping the epoch instead of clearing them. Each id has one table entry with
@@ -68,14 +64,14 @@ pub(crate) struct EventState {
     epoch: u32,
     /// The automaton bounds (see [`Automaton::bounds`]) the tables were last sized for: while
     /// they stay the same, starting an event checks no table.
-    sized_for: (usize, usize, usize, usize),
+    sized_for: (usize, usize, usize),
     cond_marks: Vec<CondMarks>,
-    sub_rule_counts: Vec<SubRuleCount>,
     field_marks: Vec<FieldMarks>,
     rule_mark: Vec<u32>,
     candidates: Vec<u32>,
     matched: Vec<u32>,
-    ordered: Vec<(u64, u32)>,
+    /// `added << 32 | rule` of the matched rules: one integer sort puts them in order.
+    ordered: Vec<u64>,
     leaves: Vec<Leaf>,
     /// Values inside arrays of containers that satisfied a condition: `(leaf, previous)`, where
     /// `previous` is the index of the condition's hit before this one ([`NO_HIT`] for its
@@ -124,10 +120,9 @@ impl EventState {
     /// Grow the tables to fit ids below `bounds`: once per change of the automaton's shape.
     #[cold]
     #[inline(never)]
-    fn size_for(&mut self, bounds: (usize, usize, usize, usize)) {
-        let (conds, sub_rules, fields, rules) = bounds;
+    fn size_for(&mut self, bounds: (usize, usize, usize)) {
+        let (conds, fields, rules) = bounds;
         grow(&mut self.cond_marks, conds);
-        grow(&mut self.sub_rule_counts, sub_rules);
         grow(&mut self.field_marks, fields);
         grow(&mut self.rule_mark, rules);
         self.sized_for = bounds;
@@ -138,7 +133,6 @@ impl EventState {
     #[inline(never)]
     fn restart_epochs(&mut self) {
         self.cond_marks.fill(CondMarks::default());
-        self.sub_rule_counts.fill(SubRuleCount::default());
         self.field_marks.fill(FieldMarks::default());
         self.rule_mark.fill(0);
         self.epoch = 0;
@@ -203,8 +197,7 @@ impl EventState {
     }
 
     /// [`EventState::hit`] for a value outside arrays of containers. Out of line, but with
-    /// little to save on entry: the common case is a condition that completes its sub-rule
-    /// alone.
+    /// little to save on entry.
     #[inline(never)]
     fn untied_hit(&mut self, automaton: &Automaton, cond: u32) {
         let epoch = self.epoch;
@@ -239,35 +232,14 @@ impl EventState {
         }
     }
 
-    /// `cond`'s first hit in this event: a candidate sub-rule at once, or one more condition
-    /// counted towards it.
+    /// `cond`'s first hit in this event: the sub-rules anchored on it are candidates.
     #[inline(always)]
     fn first_hit(&mut self, automaton: &Automaton, cond: u32) {
-        let entry = automaton.conds[cond as usize];
-        if entry.completes() {
-            self.candidates.push(entry.sub_rule);
-        } else {
-            self.count(automaton, entry);
-        }
-    }
-
-    /// Count the first hit of `cond` (which does not complete its sub-rule alone) towards its
-    /// sub-rule.
-    #[inline(always)]
-    fn count(&mut self, automaton: &Automaton, cond: Cond) {
-        if cond.uncounted() || cond.sub_rule == super::DEAD {
-            return;
-        }
-        let counted = &mut self.sub_rule_counts[cond.sub_rule as usize];
-        if counted.epoch != self.epoch {
-            *counted = SubRuleCount {
-                epoch: self.epoch,
-                count: 0,
-            };
-        }
-        counted.count += 1;
-        if counted.count == automaton.sub_rules[cond.sub_rule as usize].required {
-            self.candidates.push(cond.sub_rule);
+        let anchored = &automaton.conds[cond as usize].anchored;
+        match automaton.anchors.of(anchored) {
+            [] => {}
+            [one] => self.candidates.push(*one),
+            many => self.candidates.extend_from_slice(many),
         }
     }
 
@@ -305,6 +277,13 @@ impl EventState {
     fn decide_candidates(&mut self, automaton: &Automaton, values: &ValueScratch) {
         self.matched.clear();
         for i in 0..self.candidates.len() {
+            // A fan-out nominates many sub-rules at places all over their table: each is loaded
+            // while earlier ones are decided.
+            if let Some(&ahead) = self.candidates.get(i + CANDIDATES_AHEAD) {
+                if let Some(sub_rule) = automaton.sub_rules.get(ahead as usize) {
+                    crate::prefetch::item(sub_rule);
+                }
+            }
             self.consider(automaton, values, self.candidates[i]);
         }
         for &s in &automaton.unconditional {
@@ -312,20 +291,36 @@ impl EventState {
         }
     }
 
-    /// Add the rule of sub-rule `s` to `matched` if it holds and is not there yet. Most
-    /// candidates hold by counting alone: only the others are checked, out of line.
+    /// Add the rule of sub-rule `s` to `matched` if it holds and is not there yet. A candidate
+    /// whose anchor is its only required condition holds by that alone, unless it has
+    /// conditions checked at the end or the event has values in arrays of containers: only
+    /// the others are checked, out of line.
     #[inline(always)]
     fn consider(&mut self, automaton: &Automaton, values: &ValueScratch, s: u32) {
         let sub_rule = &automaton.sub_rules[s as usize];
         let rule = sub_rule.rule;
-        if self.rule_mark[rule as usize] == self.epoch {
+        if !sub_rule.alone && self.rule_mark[rule as usize] == self.epoch {
+            return;
+        }
+        if sub_rule.required > 1 && !self.all_required_hit(automaton, sub_rule) {
             return;
         }
         if (self.tied || sub_rule.checked_at_end) && !self.holds(automaton, values, sub_rule) {
             return;
         }
-        self.rule_mark[rule as usize] = self.epoch;
+        if !sub_rule.alone {
+            self.rule_mark[rule as usize] = self.epoch;
+        }
         self.matched.push(rule);
+    }
+
+    /// Is each required condition of `sub_rule` marked in this event?
+    #[inline(never)]
+    fn all_required_hit(&self, automaton: &Automaton, sub_rule: &SubRule) -> bool {
+        let required = &automaton.conds_of(sub_rule)[..usize::from(sub_rule.required)];
+        required
+            .iter()
+            .all(|&c| self.cond_marks[c as usize].hit == self.epoch)
     }
 
     /// Push the names of the several `matched` rules in the order they were first added.
@@ -335,10 +330,10 @@ impl EventState {
         self.ordered.extend(
             self.matched
                 .iter()
-                .map(|&rule| (automaton.added(rule), rule)),
+                .map(|&rule| automaton.added(rule) << 32 | u64::from(rule)),
         );
         self.ordered.sort_unstable();
-        names.extend(self.ordered.iter().map(|&(_, rule)| automaton.name(rule)));
+        names.extend(self.ordered.iter().map(|&key| automaton.name(key as u32)));
     }
 
     /// Did a value outside arrays of containers satisfy the deferred condition `c`: some value
@@ -355,20 +350,34 @@ impl EventState {
             .any(|&ab| !values.excludes_all(ab, seen))
     }
 
-    /// Does candidate `sub_rule` hold? Asked only when counting alone cannot tell: some value
-    /// lies in an array of containers, or the sub-rule has conditions checked at the end.
+    /// Does candidate `sub_rule`, whose required conditions are all marked, hold? Asked only
+    /// when the marks alone cannot tell: some value lies in an array of containers, or the
+    /// sub-rule has conditions checked at the end.
     #[inline(never)]
     fn holds(&mut self, automaton: &Automaton, values: &ValueScratch, sub_rule: &SubRule) -> bool {
+        let conds = automaton.conds_of(sub_rule);
         if self.tied {
+            // Values outside arrays of containers fit any pick, and one condition alone cannot
+            // be inconsistent: with at most one required condition marked only from inside
+            // arrays, and nothing checked at the end, a consistent pick exists.
+            let required = &conds[..usize::from(sub_rule.required)];
+            let only_tied = required
+                .iter()
+                .filter(|&&c| self.cond_marks[c as usize].untied != self.epoch)
+                .count();
+            if only_tied <= 1 && !sub_rule.checked_at_end {
+                return true;
+            }
             return self.consistent_pick_exists(automaton, values, sub_rule);
         }
-        sub_rule.conds.iter().all(|&c| {
+        // The required conditions are marked; those checked at the end follow them.
+        conds[usize::from(sub_rule.required)..].iter().all(|&c| {
             let cond = automaton.conds[c as usize];
-            let hit = self.cond_marks[c as usize].hit == self.epoch;
             if cond.absence_ok() {
-                hit || self.field_marks[cond.field() as usize].seen != self.epoch
+                self.cond_marks[c as usize].hit == self.epoch
+                    || self.field_marks[cond.field() as usize].seen != self.epoch
             } else {
-                !cond.deferred() || self.deferred_holds_untied(automaton, values, c)
+                self.deferred_holds_untied(automaton, values, c)
             }
         })
     }
@@ -383,7 +392,7 @@ impl EventState {
     ) -> bool {
         self.options.clear();
         self.option_ends.clear();
-        for &c in sub_rule.conds.iter() {
+        for &c in automaton.conds_of(sub_rule) {
             // A value outside arrays of containers fits any pick: tried first.
             let untied = if automaton.conds[c as usize].deferred() {
                 self.deferred_holds_untied(automaton, values, c)
@@ -404,7 +413,7 @@ impl EventState {
             }
             self.option_ends.push(self.options.len());
         }
-        if sub_rule.conds.len() <= 64 {
+        if sub_rule.len <= 64 {
             self.decide::<u64>(automaton, sub_rule)
         } else {
             self.decide::<Wide>(automaton, sub_rule)
@@ -414,7 +423,7 @@ impl EventState {
     /// Gather each condition's values (and, for `exists: false`, every value of its field) and
     /// decide with masks of type `M`.
     fn decide<M: Mask>(&mut self, automaton: &Automaton, sub_rule: &SubRule) -> bool {
-        let conds = &sub_rule.conds;
+        let conds = automaton.conds_of(sub_rule);
         self.items.clear();
         let (mut required, mut absence) = (M::default(), M::default());
         let mut from = 0;

@@ -2,18 +2,23 @@
 //! once.
 //!
 //! Compilation (`add`): a pattern's sub-rules (its `$or` expansion) each get an id; each of a
-//! sub-rule's field conditions gets a condition id, and its value matchers are registered under
-//! that id in the value automaton of the field's path ([`values::FieldMachine`]), found through
-//! the field-level trie ([`paths::PathTrie`]).
+//! sub-rule's field conditions is a condition id, shared with every other sub-rule that tests
+//! the field the same way ([`identity`]). A new condition's value matchers are registered under
+//! its id in the value automaton of the field's path ([`values::FieldMachine`]), found through
+//! the field-level trie ([`paths::PathTrie`]). Each sub-rule is anchored on one of its counted
+//! conditions, the one the fewest sub-rules use ([`anchors`]).
 //!
 //! Matching: the event reader (`crate::scan`) walks the event along the path trie and runs each
 //! needed value through its field's automaton, which names the conditions the value satisfies;
-//! [`evaluate`] counts them per sub-rule and decides, checking array consistency and
-//! `exists: false` where the event calls for it.
+//! [`evaluate`] marks them, nominates the sub-rules anchored on them, and decides those by the
+//! marks of their other conditions, checking array consistency and `exists: false` where the
+//! event calls for it.
 
+mod anchors;
 mod arena;
 mod consistency;
 pub(crate) mod evaluate;
+mod identity;
 pub(crate) mod intervals;
 mod outs;
 pub(crate) mod paths;
@@ -24,7 +29,8 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use crate::pattern::{Pattern, ValueMatcher};
+use crate::pattern::{FieldCondition, Pattern, ValueMatcher};
+use anchors::{AnchorLists, CondLists, NO_ANCHORED};
 use paths::PathTrie;
 use values::FieldMachine;
 
@@ -80,9 +86,6 @@ pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
-/// The sub-rule of a deleted rule's condition, until the condition's entries are swept.
-pub(crate) const DEAD: u32 = u32::MAX;
-
 /// What a value automaton's state emits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Out {
@@ -94,18 +97,21 @@ pub(crate) enum Out {
     Wildcard(u32),
 }
 
-/// One field condition of one sub-rule, in 8 bytes: its field id shares a word with three
-/// flags (one condition per rule is the common case, so every byte here is a byte per rule).
+/// One field condition, shared by every sub-rule that tests its field the same way, in 12 bytes
+/// (one condition per rule is the common case, so every byte here is a byte per rule).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Cond {
-    /// [`DEAD`] once its rule is deleted.
-    pub(crate) sub_rule: u32,
-    /// The field id in the low 29 bits ([`MAX_FIELDS`]), the flags above it.
+    /// The field id in the low 28 bits ([`MAX_FIELDS`]), the flags above it.
     field_and_flags: u32,
+    /// How many sub-rules use it; 0 once dead (its entries go in the next sweep of its field).
+    pub(crate) users: u32,
+    /// The sub-rules anchored on it: [`NO_ANCHORED`], one sub-rule id, or a list (see
+    /// [`anchors`]).
+    pub(crate) anchored: u32,
 }
 
 /// Field ids are below this (more distinct paths than memory could hold anyway).
-const MAX_FIELDS: u32 = 1 << 29;
+const MAX_FIELDS: u32 = 1 << 28;
 /// The condition lists `exists: false`: it also holds when the field is absent, so it is not
 /// counted.
 const ABSENCE_OK: u32 = 1 << 31;
@@ -113,23 +119,32 @@ const ABSENCE_OK: u32 = 1 << 31;
 /// counted either, but checked once that sub-rule is a candidate. An `anything-but` holds for
 /// almost every value, so counting it would touch every such sub-rule on every event.
 const DEFERRED: u32 = 1 << 30;
-/// Its sub-rule has this one counted condition only: a hit makes it a candidate at once, without
-/// touching the sub-rule's counter.
-const COMPLETES: u32 = 1 << 29;
+/// Its field condition has one matcher, found through that matcher's entry
+/// ([`values::FieldMachine::find_single`]).
+const SINGLE: u32 = 1 << 29;
+/// Some matcher is not an equality (a prefix, a range, an `anything-but`...): between two
+/// conditions with as many users, the other makes the better anchor.
+const BROAD: u32 = 1 << 28;
 
 impl Cond {
-    fn new(sub_rule: u32, field: u32, absence_ok: bool, deferred: bool) -> Cond {
+    fn new(field: u32, absence_ok: bool, deferred: bool, single: bool, broad: bool) -> Cond {
         debug_assert!(field < MAX_FIELDS);
         let mut field_and_flags = field;
-        if absence_ok {
-            field_and_flags |= ABSENCE_OK;
-        }
-        if deferred {
-            field_and_flags |= DEFERRED;
+        let flags = [
+            (absence_ok, ABSENCE_OK),
+            (deferred, DEFERRED),
+            (single, SINGLE),
+            (broad, BROAD),
+        ];
+        for (set, flag) in flags {
+            if set {
+                field_and_flags |= flag;
+            }
         }
         Cond {
-            sub_rule,
             field_and_flags,
+            users: 1,
+            anchored: NO_ANCHORED,
         }
     }
 
@@ -148,38 +163,39 @@ impl Cond {
         self.field_and_flags & DEFERRED != 0
     }
 
-    #[inline(always)]
-    pub(crate) fn completes(self) -> bool {
-        self.field_and_flags & COMPLETES != 0
+    fn single(self) -> bool {
+        self.field_and_flags & SINGLE != 0
     }
 
-    /// Not counted: it holds without a value (absence) or is checked at the end (deferred).
-    #[inline(always)]
-    pub(crate) fn uncounted(self) -> bool {
-        self.field_and_flags & (ABSENCE_OK | DEFERRED) != 0
-    }
-
-    fn set_completes(&mut self, completes: bool) {
-        if completes {
-            self.field_and_flags |= COMPLETES;
-        } else {
-            self.field_and_flags &= !COMPLETES;
-        }
+    /// How good an anchor it is, the lower the better: its users, then whether it is broad.
+    fn anchor_rank(self) -> u64 {
+        u64::from(self.users) << 1 | u64::from(self.field_and_flags & BROAD != 0)
     }
 }
 
+/// One sub-rule, in 24 bytes: a rule with one exact value costs one of these.
 #[derive(Debug, Clone)]
 pub(crate) struct SubRule {
     pub(crate) rule: u32,
-    /// Conditions counted towards candidacy: those that need a value, less the deferred ones.
-    pub(crate) required: u32,
-    pub(crate) conds: Box<[u32]>,
+    /// The rule's previous sub-rule ([`NONE`] for its first): a rule's sub-rules are a chain
+    /// from [`Rule::last_sub_rule`], which saves the rule a vector.
+    previous_in_rule: u32,
+    /// Its condition when it has one; otherwise its list in [`Automaton::cond_lists`].
+    conds_at: u32,
+    /// Its place in the list of its anchor (0 when the anchor has no list).
+    anchor_slot: u32,
+    /// How many conditions it has.
+    len: u16,
+    /// Conditions that need a value, less the deferred ones: they come first in its list, and
+    /// all of them must be marked for it to hold.
+    pub(crate) required: u16,
+    /// The index of its anchor among its conditions (one of the required ones).
+    anchor: u8,
     /// Some condition is checked only when the sub-rule is a candidate (absence or deferred).
     pub(crate) checked_at_end: bool,
-    /// The rule's previous sub-rule ([`NONE`] for its first): a rule's sub-rules are a chain
-    /// from [`Rule::last_sub_rule`], which costs no bytes here (they fill padding) and saves the
-    /// rule a vector.
-    previous_in_rule: u32,
+    /// Its rule's only sub-rule: a match needs no check that the rule matched already (a
+    /// sub-rule is nominated at most once per event).
+    pub(crate) alone: bool,
 }
 
 /// No sub-rule.
@@ -235,11 +251,11 @@ impl Ids {
     }
 }
 
-/// Memory: a rule with one exact value costs about 195 heap bytes at 100,000 rules on a field
+/// Memory: a rule with one exact value costs about 185 heap bytes at 100,000 rules on a field
 /// (`evmatch-bench scaling`): its slot in `rules` (24 bytes), its name (16 bytes of counts and
-/// the text), its `by_name` entry (24), its sub-rule (32, plus 4 per condition), its condition
-/// (8), and its entry in the field's exact map (32: a key of up to 16 bytes in place, and one
-/// output, see [`outs`]); tables run 1-2 times full between doublings.
+/// the text), its `by_name` entry (24), its sub-rule (24), its condition (12), and its entry in
+/// the field's exact map (32: a key of up to 16 bytes in place, and one output, see [`outs`]);
+/// tables run 1-2 times full between doublings.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Automaton {
     pub(crate) paths: PathTrie,
@@ -249,6 +265,10 @@ pub(crate) struct Automaton {
     cond_ids: Ids,
     pub(crate) sub_rules: Vec<SubRule>,
     sub_rule_ids: Ids,
+    /// The conditions of sub-rules with more than one.
+    cond_lists: CondLists,
+    /// The sub-rules anchored on conditions that anchor more than one.
+    pub(crate) anchors: AnchorLists,
     /// Sub-rules with no required condition: decided for every event.
     pub(crate) unconditional: Vec<u32>,
     anything_but_ids: Ids,
@@ -287,9 +307,7 @@ impl Automaton {
         };
         for sub_rule in &pattern.sub_rules {
             let id = self.sub_rule_ids.take();
-            let mut conds = Vec::with_capacity(sub_rule.fields.len());
-            let mut required = 0;
-            let only_anything_buts = |field: &crate::pattern::FieldCondition| {
+            let only_anything_buts = |field: &FieldCondition| {
                 field
                     .matchers
                     .iter()
@@ -298,58 +316,144 @@ impl Automaton {
             let can_defer = sub_rule.fields.iter().any(|f| {
                 !f.matchers.contains(&ValueMatcher::Exists(false)) && !only_anything_buts(f)
             });
+            // Required conditions first, then those checked at the end.
+            let mut conds = Vec::with_capacity(sub_rule.fields.len());
+            let mut at_end = Vec::new();
+            let mut shared = Vec::new();
             for field in &sub_rule.fields {
-                let cond = self.cond_ids.take();
                 let absence_ok = field.matchers.contains(&ValueMatcher::Exists(false));
                 let deferred = !absence_ok && can_defer && only_anything_buts(field);
-                required += u32::from(!absence_ok && !deferred);
-                let field_id = self.field_for(&field.path);
-                let entry = &mut self.fields[field_id as usize];
-                entry.live += 1;
-                let mut anything_buts = SmallVec::<[u32; 1]>::new();
-                for matcher in &field.matchers {
-                    let ab = match matcher {
-                        ValueMatcher::AnythingBut(_) => self.anything_but_ids.take(),
-                        _ => u32::MAX,
-                    };
-                    anything_buts.push(ab);
-                    entry.machine.insert(matcher, cond, ab, deferred);
+                let (cond, new) = self.cond_for(field, absence_ok, deferred);
+                if !new {
+                    shared.push(cond);
                 }
-                if deferred {
-                    self.deferred_anything_buts.insert(cond, anything_buts);
+                if absence_ok || deferred {
+                    at_end.push(cond);
+                } else {
+                    conds.push(cond);
                 }
-                put(
-                    &mut self.conds,
-                    cond,
-                    Cond::new(id, field_id, absence_ok, deferred),
-                );
-                conds.push(cond);
             }
-            if required == 0 {
-                self.unconditional.push(id);
-            }
+            let required = conds.len();
+            conds.extend_from_slice(&at_end);
             let previous_in_rule = self.rule(rule).last_sub_rule;
-            if required == 1 {
-                for &c in &conds {
-                    let cond = &mut self.conds[c as usize];
-                    cond.set_completes(!cond.uncounted());
-                }
-            }
+            let conds_at = match *conds {
+                [only] => only,
+                _ => self.cond_lists.add(&conds),
+            };
+            // At most MAX_FIELDS_PER_RULE (256) conditions.
             put(
                 &mut self.sub_rules,
                 id,
                 SubRule {
                     rule,
-                    required,
-                    checked_at_end: conds.iter().any(|&c| self.conds[c as usize].uncounted()),
-                    conds: conds.into(),
                     previous_in_rule,
+                    conds_at,
+                    anchor_slot: 0,
+                    len: conds.len() as u16,
+                    required: required as u16,
+                    anchor: 0,
+                    checked_at_end: !at_end.is_empty(),
+                    alone: previous_in_rule == NONE,
                 },
             );
+            // The shared conditions' anchored sub-rules are judged again first, at their new
+            // number of users.
+            for cond in shared {
+                self.rejudge_if_grown(cond);
+            }
+            if required == 0 {
+                self.unconditional.push(id);
+            } else {
+                let at = self.least_used(id);
+                self.anchor(id, at);
+            }
             self.rules[rule as usize]
                 .as_mut()
                 .expect("rule just found or made")
                 .last_sub_rule = id;
+            // The rule's first sub-rule, if it was alone, is alone no more (only a first one is).
+            if previous_in_rule != NONE {
+                self.sub_rules[previous_in_rule as usize].alone = false;
+            }
+        }
+    }
+
+    /// The condition for `field` in the role `absence_ok`/`deferred`: a live identical one, one
+    /// more use of it counted (`false`), or a new one (`true`).
+    fn cond_for(
+        &mut self,
+        field: &FieldCondition,
+        absence_ok: bool,
+        deferred: bool,
+    ) -> (u32, bool) {
+        let field_id = self.field_for(&field.path);
+        let entry = &mut self.fields[field_id as usize];
+        let conds = &self.conds;
+        // Found through its one matcher's entry, through its canonical form, or (with a range)
+        // not looked for.
+        let (single, key) = match &*field.matchers {
+            [only] if values::is_found_in_place(only) => (Some(only), None),
+            matchers => (None, identity::condition_key(matchers, deferred)),
+        };
+        let existing = match (single, &key) {
+            (Some(matcher), _) => entry.machine.find_single(matcher, |c| {
+                let cond = conds[c as usize];
+                cond.single() && cond.users > 0
+            }),
+            (None, Some(key)) => entry
+                .machine
+                .find_keyed(key, |c| conds[c as usize].users > 0),
+            (None, None) => None,
+        };
+        if let Some(cond) = existing {
+            // One use of the path for the condition, not one per sub-rule.
+            let node = entry.node;
+            self.paths.release(node);
+            self.conds[cond as usize].users += 1;
+            return (cond, false);
+        }
+        let cond = self.cond_ids.take();
+        entry.live += 1;
+        let mut anything_buts = SmallVec::<[u32; 1]>::new();
+        for matcher in &field.matchers {
+            let ab = match matcher {
+                ValueMatcher::AnythingBut(_) => self.anything_but_ids.take(),
+                _ => u32::MAX,
+            };
+            anything_buts.push(ab);
+            entry
+                .machine
+                .insert(matcher, cond, ab, deferred, single.is_some());
+        }
+        if let Some(key) = key {
+            entry.machine.insert_keyed(&key, cond);
+        }
+        if deferred {
+            self.deferred_anything_buts.insert(cond, anything_buts);
+        }
+        let broad = !field.matchers.iter().all(|m| {
+            matches!(
+                m,
+                ValueMatcher::Literal(_)
+                    | ValueMatcher::IpAddress { .. }
+                    | ValueMatcher::EqualsIgnoreCase(_)
+            )
+        });
+        put(
+            &mut self.conds,
+            cond,
+            Cond::new(field_id, absence_ok, deferred, single.is_some(), broad),
+        );
+        (cond, true)
+    }
+
+    /// The conditions of `sub_rule`: the required ones first.
+    #[inline]
+    pub(crate) fn conds_of<'a>(&'a self, sub_rule: &'a SubRule) -> &'a [u32] {
+        match sub_rule.len {
+            0 => &[],
+            1 => std::slice::from_ref(&sub_rule.conds_at),
+            _ => self.cond_lists.get(sub_rule.conds_at),
         }
     }
 
@@ -361,7 +465,7 @@ impl Automaton {
             let id = field_ids.take();
             // Each field holds a value automaton of several hundred bytes: memory runs out
             // long before this.
-            assert!(id < MAX_FIELDS - 1, "more than 2^29 distinct field paths");
+            assert!(id < MAX_FIELDS - 1, "more than 2^28 distinct field paths");
             put(fields, id, Field::default());
             id
         });
@@ -369,8 +473,8 @@ impl Automaton {
         field
     }
 
-    /// Remove every pattern under `name`. Its conditions die at once; their entries go in the
-    /// next sweep of each field they used.
+    /// Remove every pattern under `name`. A condition its last user leaves dies at once; its
+    /// entries go in the next sweep of its field.
     pub(crate) fn delete(&mut self, name: &str) -> bool {
         let Some(rule_id) = self.by_name.remove(name) else {
             return false;
@@ -382,13 +486,23 @@ impl Automaton {
         let mut next = rule.last_sub_rule;
         while next != NONE {
             let id = next;
-            next = self.sub_rules[id as usize].previous_in_rule;
-            let conds = std::mem::take(&mut self.sub_rules[id as usize].conds);
-            for &cond in conds.iter() {
-                let entry = &mut self.conds[cond as usize];
-                entry.sub_rule = DEAD;
-                entry.set_completes(false);
-                let field = entry.field();
+            let sub_rule = &self.sub_rules[id as usize];
+            next = sub_rule.previous_in_rule;
+            if sub_rule.required > 0 {
+                self.unanchor(id);
+            } else {
+                self.unconditional.retain(|&s| s != id);
+            }
+            let sub_rule = std::mem::take(&mut self.sub_rules[id as usize]);
+            let conds = self.conds_of(&sub_rule).to_vec();
+            if sub_rule.len > 1 {
+                self.cond_lists.remove(sub_rule.conds_at);
+            }
+            for cond in conds {
+                if !self.used_once_less(cond) {
+                    continue;
+                }
+                let field = self.conds[cond as usize].field();
                 let f = &mut self.fields[field as usize];
                 f.live -= 1;
                 f.dead.push(cond);
@@ -396,8 +510,6 @@ impl Automaton {
                     self.sweep(field);
                 }
             }
-            self.unconditional.retain(|&s| s != id);
-            self.sub_rules[id as usize] = SubRule::default();
             self.sub_rule_ids.give_back(id);
         }
         true
@@ -408,9 +520,7 @@ impl Automaton {
     fn sweep(&mut self, field: u32) {
         let conds = &self.conds;
         let f = &mut self.fields[field as usize];
-        let freed = f
-            .machine
-            .retain(|cond| conds[cond as usize].sub_rule != DEAD);
+        let freed = f.machine.retain(|cond| conds[cond as usize].users > 0);
         for ab in freed {
             self.anything_but_ids.give_back(ab);
         }
@@ -466,11 +576,10 @@ impl Automaton {
         self.by_name.len()
     }
 
-    /// Table sizes a per-event scratch needs: (conditions, sub-rules, fields, rules).
-    pub(crate) fn bounds(&self) -> (usize, usize, usize, usize) {
+    /// Table sizes a per-event scratch needs: (conditions, fields, rules).
+    pub(crate) fn bounds(&self) -> (usize, usize, usize) {
         (
             self.cond_ids.bound(),
-            self.sub_rule_ids.bound(),
             self.field_ids.bound(),
             self.rule_ids.bound(),
         )
@@ -486,6 +595,8 @@ impl Automaton {
                 .iter()
                 .all(|f| f.machine.is_empty() && f.dead.is_empty())
             && self.unconditional.is_empty()
+            && self.cond_lists.is_empty()
+            && self.anchors.is_empty()
             && self.deferred_anything_buts.is_empty()
             && self.cond_ids.free.len() == self.cond_ids.bound()
             && self.sub_rule_ids.free.len() == self.sub_rule_ids.bound()
@@ -503,8 +614,13 @@ fn put<T: Default>(table: &mut Vec<T>, id: u32, value: T) {
 }
 
 impl Default for Cond {
+    /// A free slot: no field, no user, nothing anchored.
     fn default() -> Self {
-        Cond::new(u32::MAX, MAX_FIELDS - 1, false, false)
+        Cond {
+            field_and_flags: MAX_FIELDS - 1,
+            users: 0,
+            anchored: NO_ANCHORED,
+        }
     }
 }
 
@@ -512,10 +628,14 @@ impl Default for SubRule {
     fn default() -> Self {
         SubRule {
             rule: u32::MAX,
-            required: 0,
-            conds: Box::default(),
-            checked_at_end: false,
             previous_in_rule: NONE,
+            conds_at: 0,
+            anchor_slot: 0,
+            len: 0,
+            required: 0,
+            anchor: 0,
+            checked_at_end: false,
+            alone: false,
         }
     }
 }

@@ -49,10 +49,15 @@ impl Outs {
         (self.0 & !LIST) as usize
     }
 
-    pub(crate) fn push(&mut self, out: Out, lists: &mut OutLists) {
+    /// Add `out`, after the others or, if `first`, before them.
+    pub(crate) fn push(&mut self, out: Out, lists: &mut OutLists, first: bool) {
         match self.single() {
-            Some(first) => {
-                let list = vec![first, out];
+            Some(old) => {
+                let list = if first {
+                    vec![out, old]
+                } else {
+                    vec![old, out]
+                };
                 let index = match lists.free.pop() {
                     Some(index) => {
                         lists.lists[index as usize] = list;
@@ -65,7 +70,10 @@ impl Outs {
                 };
                 *self = Outs(LIST | u64::from(index));
             }
-            None => lists.lists[self.list()].push(out),
+            None => {
+                let list = &mut lists.lists[self.list()];
+                list.insert(if first { 0 } else { list.len() }, out);
+            }
         }
     }
 
@@ -74,6 +82,14 @@ impl Outs {
         match self.single() {
             Some(out) => f(&out),
             None => lists.lists[self.list()].iter().for_each(f),
+        }
+    }
+
+    /// The first output.
+    pub(crate) fn first(self, lists: &OutLists) -> Out {
+        match self.single() {
+            Some(out) => out,
+            None => lists.lists[self.list()][0],
         }
     }
 
@@ -130,8 +146,8 @@ mod tests {
             assert_eq!(collect(Outs::one(out), &lists), [out]);
         }
         let mut outs = Outs::one(Out::Cond(1));
-        outs.push(Out::Exclude(2), &mut lists);
-        outs.push(Out::Wildcard(3), &mut lists);
+        outs.push(Out::Exclude(2), &mut lists, false);
+        outs.push(Out::Wildcard(3), &mut lists, false);
         assert_eq!(
             collect(outs, &lists),
             [Out::Cond(1), Out::Exclude(2), Out::Wildcard(3)]
@@ -140,7 +156,8 @@ mod tests {
         assert!(outs.retain(&mut lists, |out| matches!(out, Out::Exclude(_))));
         assert_eq!(outs, Outs::one(Out::Exclude(2)));
         let mut other = Outs::one(Out::Cond(4));
-        other.push(Out::Cond(5), &mut lists);
+        other.push(Out::Cond(5), &mut lists, true);
+        assert_eq!(collect(other, &lists), [Out::Cond(5), Out::Cond(4)]);
         assert_eq!(lists.lists.len(), 1, "the freed slot was reused");
         assert!(!other.retain(&mut lists, |_| false));
         assert!(!outs.retain(&mut lists, |_| false));

@@ -238,6 +238,7 @@ impl PathTrie {
 
     /// Undo one [`PathTrie::add`] that returned `node`. Returns the field id when this was its
     /// last use, so the caller can drop the field.
+    #[inline(never)]
     pub(crate) fn release(&mut self, node: u32) -> Option<u32> {
         let leaf = &mut self.nodes[node];
         leaf.field_uses -= 1;

@@ -66,14 +66,15 @@ impl Default for ByteTrie {
 
 impl ByteTrie {
     /// Attach `out` to the node for `key`, creating the path (and splitting the edge where `key`
-    /// diverges from a label or ends inside one).
-    pub(crate) fn insert(&mut self, key: impl IntoIterator<Item = u8>, out: Out) {
+    /// diverges from a label or ends inside one): after the node's outputs or, if `first`,
+    /// before them.
+    pub(crate) fn insert(&mut self, key: impl IntoIterator<Item = u8>, out: Out, first: bool) {
         let key: SmallVec<[u8; 32]> = key.into_iter().collect();
-        self.insert_bytes(&key, out);
+        self.insert_bytes(&key, out, first);
     }
 
     /// [`ByteTrie::insert`] past the key's collection: one copy for every kind of key.
-    fn insert_bytes(&mut self, key: &[u8], out: Out) {
+    fn insert_bytes(&mut self, key: &[u8], out: Out, first: bool) {
         let mut rest = key;
         let mut at = ROOT;
         while let Some(&first) = rest.first() {
@@ -89,7 +90,8 @@ impl ByteTrie {
             rest = &rest[common..];
             at = child;
         }
-        self.nodes[at].outputs.push(out);
+        let outputs = &mut self.nodes[at].outputs;
+        outputs.insert(if first { 0 } else { outputs.len() }, out);
     }
 
     /// Keep only the outputs `keep` accepts, freeing every node left with nothing to do and
@@ -130,22 +132,31 @@ impl ByteTrie {
     /// How many outputs the node for `key` holds (0 when there is no such node, `key` ending
     /// inside a label included).
     pub(crate) fn outputs_at(&self, key: impl IntoIterator<Item = u8>) -> usize {
+        self.outputs_of(key).len()
+    }
+
+    /// The outputs of the node for `key` (none when there is no such node, `key` ending inside
+    /// a label included).
+    pub(crate) fn outputs_of(&self, key: impl IntoIterator<Item = u8>) -> &[Out] {
+        let key: SmallVec<[u8; 32]> = key.into_iter().collect();
+        self.outputs_of_bytes(&key)
+    }
+
+    /// [`ByteTrie::outputs_of`] past the key's collection: one copy for every kind of key.
+    fn outputs_of_bytes(&self, key: &[u8]) -> &[Out] {
         let mut node = &self.nodes[ROOT];
-        let mut key = key.into_iter();
-        loop {
-            let Some(byte) = key.next() else {
-                return node.outputs.len();
-            };
+        let mut rest = key;
+        while let Some(&byte) = rest.first() {
             let Some(next) = node.child(byte) else {
-                return 0;
+                return &[];
             };
             node = &self.nodes[next];
-            for &expected in node.label_rest() {
-                if key.next() != Some(expected) {
-                    return 0;
-                }
-            }
+            let Some(after) = rest.strip_prefix(&node.label[..]) else {
+                return &[];
+            };
+            rest = after;
         }
+        &node.outputs
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -247,10 +258,10 @@ mod tests {
     #[test]
     fn walk_visits_every_prefix_entry() {
         let mut trie = ByteTrie::default();
-        trie.insert("".bytes(), Out::Cond(0));
-        trie.insert("ab".bytes(), Out::Cond(1));
-        trie.insert("abc".bytes(), Out::Cond(2));
-        trie.insert("b".bytes(), Out::Cond(3));
+        trie.insert("".bytes(), Out::Cond(0), false);
+        trie.insert("ab".bytes(), Out::Cond(1), false);
+        trie.insert("abc".bytes(), Out::Cond(2), false);
+        trie.insert("b".bytes(), Out::Cond(3), false);
         assert_eq!(
             collect(&trie, "abcd"),
             [Out::Cond(0), Out::Cond(1), Out::Cond(2)]
@@ -262,10 +273,10 @@ mod tests {
     #[test]
     fn labels_split_where_keys_diverge_or_end() {
         let mut trie = ByteTrie::default();
-        trie.insert("Polygon".bytes(), Out::Cond(0));
+        trie.insert("Polygon".bytes(), Out::Cond(0), false);
         assert_eq!(trie.live_nodes(), 2, "one node for the whole key");
-        trie.insert("Poly".bytes(), Out::Cond(1));
-        trie.insert("Polka".bytes(), Out::Cond(2));
+        trie.insert("Poly".bytes(), Out::Cond(1), false);
+        trie.insert("Polka".bytes(), Out::Cond(2), false);
         // root, "Pol", "y", "gon", "ka"
         assert_eq!(trie.live_nodes(), 5);
         assert_eq!(collect(&trie, "Polygons"), [Out::Cond(1), Out::Cond(0)]);
@@ -282,7 +293,7 @@ mod tests {
         let mut trie = ByteTrie::default();
         let keys = ["abc", "abd", "x", "", "abc", "a"];
         for (i, k) in keys.iter().enumerate() {
-            trie.insert(k.bytes(), Out::Cond(i as u32));
+            trie.insert(k.bytes(), Out::Cond(i as u32), false);
         }
         // root, "a", "b", "c", "d", "x": every node but the root branches or has outputs.
         let live_before = trie.live_nodes();
@@ -299,7 +310,7 @@ mod tests {
         assert_eq!(trie.live_nodes(), 1);
         assert!(trie.is_empty());
         // Freed nodes are reused; "zz" is a single node.
-        trie.insert("zz".bytes(), Out::Cond(9));
+        trie.insert("zz".bytes(), Out::Cond(9), false);
         assert_eq!(trie.nodes.slots(), 6);
         assert_eq!(trie.live_nodes(), 2);
     }
@@ -395,7 +406,7 @@ mod tests {
             for op in ops {
                 match op {
                     Op::Insert(key, out) => {
-                        trie.insert(key.iter().copied(), out);
+                        trie.insert(key.iter().copied(), out, false);
                         model.push((key, out));
                     }
                     Op::Retain(mask) => {

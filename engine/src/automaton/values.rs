@@ -12,6 +12,10 @@
 //!
 //! Outputs are [`Out`]s: a condition satisfied, an `anything-but` excluded, or a wildcard to try.
 
+mod find;
+
+pub(crate) use find::is_found_in_place;
+
 use smallvec::SmallVec;
 
 use super::intervals::{number_key, Edge, IntervalIndex};
@@ -210,6 +214,9 @@ pub(crate) struct FieldMachine {
     folded_suffixes: ByteTrie,
     numbers: FastMap<u64, Outs>,
     number_texts: FastMap<Box<str>, Outs>,
+    /// Conditions not found through one matcher's entry (see [`FieldMachine::find_single`]), by
+    /// canonical form (`identity::condition_key`): the newest first.
+    keyed: FastMap<ByteKey, Outs>,
     /// The output lists of the keys above that several conditions share.
     out_lists: OutLists,
     ranges: IntervalIndex<u64>,
@@ -235,7 +242,7 @@ pub(crate) struct FieldMachine {
 
 impl FieldMachine {
     pub(crate) fn is_empty(&self) -> bool {
-        self.parts == Parts::default()
+        self.parts == Parts::default() && self.keyed.is_empty()
     }
 
     /// Recompute [`FieldMachine::parts`] after entries came or went.
@@ -276,18 +283,38 @@ impl FieldMachine {
     }
 
     /// Register `matcher` as satisfying condition `cond`; `ab` is the id reserved for it if it
-    /// is an `anything-but`, and `deferred` says whether its condition is deferred.
-    pub(crate) fn insert(&mut self, matcher: &ValueMatcher, cond: u32, ab: u32, deferred: bool) {
-        self.insert_entry(matcher, cond, ab, deferred);
+    /// is an `anything-but`, and `deferred` says whether its condition is deferred. `single`:
+    /// `matcher` is its condition's only one, so its output goes first in its entry, where
+    /// [`FieldMachine::find_single`] looks.
+    pub(crate) fn insert(
+        &mut self,
+        matcher: &ValueMatcher,
+        cond: u32,
+        ab: u32,
+        deferred: bool,
+        single: bool,
+    ) {
+        self.insert_entry(matcher, cond, ab, deferred, single);
         self.refresh_parts();
     }
 
-    fn insert_entry(&mut self, matcher: &ValueMatcher, cond: u32, ab: u32, deferred: bool) {
+    fn insert_entry(
+        &mut self,
+        matcher: &ValueMatcher,
+        cond: u32,
+        ab: u32,
+        deferred: bool,
+        first: bool,
+    ) {
         let out = Out::Cond(cond);
         match matcher {
-            ValueMatcher::Literal(Literal::String(s)) => {
-                add_bytes(&mut self.exact, &mut self.out_lists, s.as_bytes(), out)
-            }
+            ValueMatcher::Literal(Literal::String(s)) => add_bytes(
+                &mut self.exact,
+                &mut self.out_lists,
+                s.as_bytes(),
+                out,
+                first,
+            ),
             ValueMatcher::Literal(Literal::Number(n)) => self.insert_number(n, out),
             ValueMatcher::Literal(Literal::Bool(true)) => self.trues.push(out),
             ValueMatcher::Literal(Literal::Bool(false)) => self.falses.push(out),
@@ -304,17 +331,20 @@ impl FieldMachine {
                     }
                 }
             }
-            ValueMatcher::Prefix(p) => self.prefixes.insert(p.bytes(), out),
-            ValueMatcher::Suffix(p) => self.suffixes.insert(p.bytes().rev(), out),
-            ValueMatcher::PrefixIgnoreCase(p) => self.folded_prefixes.insert(p.bytes(), out),
-            ValueMatcher::SuffixIgnoreCase(p) => self.folded_suffixes.insert(p.bytes().rev(), out),
+            ValueMatcher::Prefix(p) => self.prefixes.insert(p.bytes(), out, first),
+            ValueMatcher::Suffix(p) => self.suffixes.insert(p.bytes().rev(), out, first),
+            ValueMatcher::PrefixIgnoreCase(p) => self.folded_prefixes.insert(p.bytes(), out, first),
+            ValueMatcher::SuffixIgnoreCase(p) => {
+                self.folded_suffixes.insert(p.bytes().rev(), out, first)
+            }
             ValueMatcher::EqualsIgnoreCase(p) => add_bytes(
                 &mut self.folded_exact,
                 &mut self.out_lists,
                 p.as_bytes(),
                 out,
+                first,
             ),
-            ValueMatcher::Wildcard(w) => self.insert_wildcard(w, out),
+            ValueMatcher::Wildcard(w) => self.insert_wildcard(w, out, first),
             ValueMatcher::Numeric(range) => {
                 self.ranges.insert(edge(range.low), edge(range.high), out)
             }
@@ -336,7 +366,13 @@ impl FieldMachine {
         match exclusions {
             AnythingBut::Strings(list) => {
                 for s in list {
-                    add_bytes(&mut self.exact, &mut self.out_lists, s.as_bytes(), out);
+                    add_bytes(
+                        &mut self.exact,
+                        &mut self.out_lists,
+                        s.as_bytes(),
+                        out,
+                        false,
+                    );
                 }
             }
             AnythingBut::Numbers(list) => {
@@ -346,12 +382,12 @@ impl FieldMachine {
             }
             AnythingBut::Prefixes(list) => {
                 for p in list {
-                    self.prefixes.insert(p.bytes(), out);
+                    self.prefixes.insert(p.bytes(), out, false);
                 }
             }
             AnythingBut::Suffixes(list) => {
                 for p in list {
-                    self.suffixes.insert(p.bytes().rev(), out);
+                    self.suffixes.insert(p.bytes().rev(), out, false);
                 }
             }
             AnythingBut::IgnoreCase(list) => {
@@ -361,12 +397,13 @@ impl FieldMachine {
                         &mut self.out_lists,
                         p.as_bytes(),
                         out,
+                        false,
                     );
                 }
             }
             AnythingBut::Wildcards(list) => {
                 for w in list {
-                    self.insert_wildcard(w, out);
+                    self.insert_wildcard(w, out, false);
                 }
             }
         }
@@ -377,7 +414,7 @@ impl FieldMachine {
         // compare as text (see `Number::same_as`).
         match n.value() {
             Some(v) => match self.numbers.get_mut(&number_key(v)) {
-                Some(outs) => outs.push(out, &mut self.out_lists),
+                Some(outs) => outs.push(out, &mut self.out_lists, false),
                 None => {
                     self.numbers.insert(number_key(v), Outs::one(out));
                 }
@@ -386,7 +423,7 @@ impl FieldMachine {
         }
     }
 
-    fn insert_wildcard(&mut self, w: &Wildcard, out: Out) {
+    fn insert_wildcard(&mut self, w: &Wildcard, out: Out, first: bool) {
         let pieces = w.pieces();
         if pieces.len() == 1 {
             // No star: an exact string.
@@ -395,6 +432,7 @@ impl FieldMachine {
                 &mut self.out_lists,
                 pieces[0].as_bytes(),
                 out,
+                first,
             );
         }
         let entry = Some((w.clone(), out));
@@ -417,9 +455,9 @@ impl FieldMachine {
                 || self.prefixes.outputs_at(first.bytes())
                     <= self.suffixes.outputs_at(last.bytes().rev()));
         if at_start {
-            self.prefixes.insert(first.bytes(), anchor);
+            self.prefixes.insert(first.bytes(), anchor, false);
         } else if !last.is_empty() {
-            self.suffixes.insert(last.bytes().rev(), anchor);
+            self.suffixes.insert(last.bytes().rev(), anchor, false);
         } else {
             self.floating.push(id);
         }
@@ -456,7 +494,7 @@ impl FieldMachine {
         };
         self.floating.retain(|&id| keep(&Out::Wildcard(id)));
         let lists = &mut self.out_lists;
-        for map in [&mut self.exact, &mut self.folded_exact] {
+        for map in [&mut self.exact, &mut self.folded_exact, &mut self.keyed] {
             retain_map(map, lists, keep);
         }
         retain_map(&mut self.numbers, lists, keep);
@@ -667,9 +705,15 @@ fn edge(bound: Bound) -> Edge<u64> {
     }
 }
 
-fn add_bytes(map: &mut FastMap<ByteKey, Outs>, lists: &mut OutLists, key: &[u8], out: Out) {
+fn add_bytes(
+    map: &mut FastMap<ByteKey, Outs>,
+    lists: &mut OutLists,
+    key: &[u8],
+    out: Out,
+    first: bool,
+) {
     match map.get_mut(Bytes::new(key)) {
-        Some(outs) => outs.push(out, lists),
+        Some(outs) => outs.push(out, lists, first),
         None => {
             map.insert(ByteKey(SmallVec::from_slice(key)), Outs::one(out));
         }
@@ -682,7 +726,7 @@ where
     Box<K>: for<'a> From<&'a K>,
 {
     match map.get_mut(key) {
-        Some(outs) => outs.push(out, lists),
+        Some(outs) => outs.push(out, lists, false),
         None => {
             map.insert(Box::from(key), Outs::one(out));
         }
