@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The engine's own tests compiled to WebAssembly with simd128, run by Node's WASI: the unit
 # tests (the 16-byte vector paths of the event reader against the portable ones, among them)
-# and the corpus, differential, property, rule-change, reason and allocation tests, so the
+# and the corpus, differential, property, rule-change, reason, allocation and sharing tests, so the
 # wasm32 code paths are held to the reference interpreter just as the native ones are. The
 # tests that need threads (concurrency, deep nesting on big stacks) are native only.
 #
@@ -24,7 +24,7 @@ CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $PWD/wasm/test-support/was
     cargo_test_summary "wasi tests" --locked -p evmatch --target wasm32-wasip1 \
     --config 'target.wasm32-wasip1.rustflags=["-C", "target-feature=+simd128"]' \
     --lib --test corpus --test differential --test properties --test rule_changes \
-    --test reasons --test allocation "$@"
+    --test reasons --test allocation --test sharing "$@"
 status=$?
 
 # The runner must leave its output pipes blocking (see wasm/test-support/wasi-run.mjs): a test

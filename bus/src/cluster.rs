@@ -90,15 +90,19 @@ impl Cluster {
             storage: stream::StorageType::File,
             ..Default::default()
         };
-        jetstream
-            .get_or_create_stream(stream_config)
-            .await
-            .map_err(|error| {
-                format!(
-                    "cannot create the JetStream stream {}: {error}",
-                    config.nats_stream
-                )
-            })?;
+        // Two nodes starting together may both find the stream missing and both create it:
+        // the one that loses finds it there when it looks again.
+        if let Err(error) = jetstream.get_or_create_stream(stream_config).await {
+            jetstream
+                .get_stream(&config.nats_stream)
+                .await
+                .map_err(|_| {
+                    format!(
+                        "cannot create the JetStream stream {}: {error}",
+                        config.nats_stream
+                    )
+                })?;
+        }
         Ok(Cluster {
             client,
             jetstream,

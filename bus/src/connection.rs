@@ -48,8 +48,8 @@ struct Delivery {
     /// Sequences delivered since the connection opened, until it resumes (or has had too many
     /// for a resume to make sense).
     live: Option<Vec<u64>>,
-    /// While a resume replays: live notifications wait here, in order.
-    held: Option<Vec<(String, std::time::Instant)>>,
+    /// While a resume replays: live notifications wait here, in order, with their sequences.
+    held: Option<Vec<(u64, String, std::time::Instant)>>,
     held_bytes: usize,
     /// Events up to this sequence are never delivered: the client had them before it resumed.
     floor: u64,
@@ -113,11 +113,8 @@ impl Connection {
                 self.outbox.close(Close::SLOW_CONSUMER);
                 return Err(Refused::SlowConsumer);
             }
-            delivery
-                .held
-                .as_mut()
-                .expect("checked")
-                .push((text, published_at));
+            let held = delivery.held.as_mut().expect("checked");
+            held.push((sequence, text, published_at));
             return Ok(true);
         }
         self.outbox
@@ -140,7 +137,11 @@ impl Connection {
     pub fn end_resume(&self, floor: u64) {
         let mut delivery = self.lock_delivery();
         delivery.floor = delivery.floor.max(floor);
-        for (text, published_at) in delivery.held.take().unwrap_or_default() {
+        let floor = delivery.floor;
+        let held = delivery.held.take().unwrap_or_default();
+        // A node behind the client may have dispatched, during the replay, events the client
+        // already had.
+        for (_, text, published_at) in held.into_iter().filter(|(s, _, _)| *s > floor) {
             // A refusal closes the connection, for a reason that is recorded.
             let _ = self
                 .outbox

@@ -61,7 +61,9 @@ async fn missed(
 ) -> Result<Vec<Published>, String> {
     if last > through {
         let end = match &hub.cluster {
-            Some(cluster) => cluster.last_sequence().await?,
+            Some(cluster) => cluster.last_sequence().await.map_err(|why| {
+                format!("Resume failed: the event stream cannot be read now ({why})")
+            })?,
             None => through,
         };
         if last > end {

@@ -47,8 +47,16 @@ export function apiKeyFor(deploymentId: string, appVersionId?: string): string {
   return base64Utf8(appVersionId === undefined ? deploymentId : `${appVersionId}:${deploymentId}`);
 }
 
+/** What {@link connectionUrl} needs: one URL, and the header's fields. */
+export interface ConnectionUrlOptions {
+  url: string;
+  apiKey: string;
+  id: string;
+  host?: string;
+}
+
 /** The WebSocket URL the client opens: `url` (http(s) turned into ws(s)) with its `header` parameter. */
-export function connectionUrl(options: Pick<EventBusClientOptions, "url" | "apiKey" | "id" | "host">): string {
+export function connectionUrl(options: ConnectionUrlOptions): string {
   const url = parseUrl(options.url);
   if (url.protocol === "http:") url.protocol = "ws:";
   else if (url.protocol === "https:") url.protocol = "wss:";
@@ -63,12 +71,23 @@ type Listener<K extends keyof EventBusClientEventMap> = (value: EventBusClientEv
 interface Request {
   id: string;
   action: string;
-  fields: { Rule?: string; Pattern?: string };
+  fields: { Rule?: string; Pattern?: string; LastSequence?: number };
   /** Internal requests (Hello, re-subscribes) are not re-sent after a reconnect: they are redone. */
   internal: boolean;
   timer?: TimerHandle;
   ok(): void;
   fail(error: Error): void;
+}
+
+/** A `Resume` sent on the current connection and not yet acknowledged. */
+interface Resuming {
+  /** The `LastSequence` sent. */
+  last: number;
+  /**
+   * The events received meanwhile (live ones that came before the replay, replayed ones, live
+   * ones held during the replay), delivered in sequence order once the Ack says how.
+   */
+  buffer: BusEvent[];
 }
 
 /** How long after an `error` event the client waits for the `close` event before it gives up itself. */
@@ -105,8 +124,6 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export class EventBusClient {
   /** The header's `Id`. */
   readonly id: string;
-  /** The WebSocket URL, with its `header` parameter. */
-  readonly connectionUrl: string;
 
   readonly #WebSocket: WebSocketConstructor;
   readonly #engine: Engine | undefined;
@@ -118,6 +135,11 @@ export class EventBusClient {
   readonly #baseDelayMs: number;
   readonly #maxDelayMs: number;
   readonly #historyLimit: number;
+  /** The `url` option's URLs, and the same with their `header` parameter. */
+  readonly #urls: string[];
+  readonly #connectionUrls: string[];
+  /** Which of them the current (or next) connection opens. */
+  #urlIndex = 0;
 
   #state: ConnectionState = "connecting";
   #closed = false;
@@ -130,6 +152,9 @@ export class EventBusClient {
   #watchdog: TimerHandle | undefined;
   #helloTimer: TimerHandle | undefined;
   #reconnectTimer: TimerHandle | undefined;
+  /** The `Sequence` of the last event delivered (or `resumeFrom`); undefined: start afresh. */
+  #lastSequence: number | undefined;
+  #resuming: Resuming | null = null;
 
   /** Actions waiting for the connection's Hello to be acknowledged, in call order. */
   #queue: Request[] = [];
@@ -142,6 +167,7 @@ export class EventBusClient {
     open: new Set(),
     close: new Set(),
     reconnecting: new Set(),
+    resumefailed: new Set(),
     error: new Set(),
   };
   #readyWaiters: { resolve(): void; reject(error: Error): void }[] = [];
@@ -150,8 +176,12 @@ export class EventBusClient {
 
   constructor(options: EventBusClientOptions) {
     if (!isObject(options)) throw new TypeError("EventBusClient: options must be an object");
-    for (const name of ["url", "apiKey", "id"] as const) {
+    for (const name of ["apiKey", "id"] as const) {
       if (typeof options[name] !== "string") throw new TypeError(`EventBusClient: option ${name} must be a string`);
+    }
+    const urls: unknown = typeof options.url === "string" ? [options.url] : options.url;
+    if (!Array.isArray(urls) || urls.length === 0 || !urls.every((url) => typeof url === "string")) {
+      throw new TypeError("EventBusClient: option url must be a string or a non-empty array of strings");
     }
     const WebSocket = options.WebSocket ?? (globalWebSocket() as WebSocketConstructor | undefined);
     if (typeof WebSocket !== "function") {
@@ -162,7 +192,10 @@ export class EventBusClient {
     }
     this.#WebSocket = WebSocket;
     this.id = options.id;
-    this.connectionUrl = connectionUrl(options);
+    this.#urls = urls.slice();
+    this.#connectionUrls = this.#urls.map((url) =>
+      connectionUrl({ url, apiKey: options.apiKey, id: options.id, ...(options.host === undefined ? {} : { host: options.host }) }),
+    );
     this.#engine = options.engine;
     this.#requestTimeoutMs = nonNegative("requestTimeoutMs", options.requestTimeoutMs, DEFAULTS.requestTimeoutMs);
     this.#connectTimeoutMs = nonNegative("connectTimeoutMs", options.connectTimeoutMs, DEFAULTS.connectTimeoutMs);
@@ -175,12 +208,35 @@ export class EventBusClient {
       nonNegative("reconnectMaxDelayMs", options.reconnectMaxDelayMs, DEFAULTS.reconnectMaxDelayMs),
     );
     this.#historyLimit = Math.floor(nonNegative("history", options.history, DEFAULTS.history));
+    if (options.resumeFrom !== undefined && !(Number.isSafeInteger(options.resumeFrom) && options.resumeFrom >= 0)) {
+      throw new TypeError(`EventBusClient: option resumeFrom must be an integer >= 0, not ${String(options.resumeFrom)}`);
+    }
+    this.#lastSequence = options.resumeFrom;
     this.#connect();
   }
 
   /** The connection state. */
   get state(): ConnectionState {
     return this.#state;
+  }
+
+  /** The URL (one of the `url` option's) of the current connection, or of the next one while reconnecting. */
+  get url(): string {
+    return this.#urls[this.#urlIndex]!;
+  }
+
+  /** The WebSocket URL of the current (or next) connection: {@link url} with its `header` parameter. */
+  get connectionUrl(): string {
+    return this.#connectionUrls[this.#urlIndex]!;
+  }
+
+  /**
+   * The `Sequence` of the last event delivered (emitted as `event`), or `resumeFrom` before
+   * the first; undefined before any (or after a failed resume, until the next event). A
+   * reconnect resumes from it; a page may save it and pass it back as `resumeFrom`.
+   */
+  get lastSequence(): number | undefined {
+    return this.#lastSequence;
   }
 
   /** The subscribed rules (name -> pattern JSON text), as acknowledged by the server: a copy. */
@@ -281,6 +337,7 @@ export class EventBusClient {
     this.#state = "closed";
     clearTimer(this.#reconnectTimer);
     this.#reconnectTimer = undefined;
+    this.#resuming = null;
     const ws = this.#ws;
     this.#dropSocket();
     if (ws) {
@@ -301,7 +358,7 @@ export class EventBusClient {
     if (this.#closed) return;
     let ws: WebSocketLike;
     try {
-      ws = new this.#WebSocket(this.connectionUrl);
+      ws = new this.#WebSocket(this.#connectionUrls[this.#urlIndex]!);
     } catch (error) {
       this.#emit("error", error instanceof Error ? error : new Error(String(error)));
       this.#lost(1006, `cannot open the WebSocket: ${error instanceof Error ? error.message : String(error)}`, false);
@@ -376,6 +433,9 @@ export class EventBusClient {
   /** The connection ended: re-queue what was in flight, tell, and reconnect (or stop). */
   #lost(code: number, reason: string, wasClean: boolean, dropped = false): void {
     if (!dropped) this.#dropSocket();
+    // A resume cut short: what it delivered so far is not known to be complete up to any
+    // sequence, so none of it is delivered; the next connection resumes from the same point.
+    this.#resuming = null;
     const resend: Request[] = [];
     for (const request of this.#inflight.values()) {
       if (request.internal) clearTimer(request.timer);
@@ -396,9 +456,10 @@ export class EventBusClient {
     if (!willReconnect || this.#closed) return;
 
     this.#attempt += 1;
+    this.#urlIndex = (this.#urlIndex + 1) % this.#urls.length;
     const cap = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** Math.min(this.#attempt - 1, 30));
     const delayMs = Math.round(cap / 2 + (Math.random() * cap) / 2);
-    this.#emit("reconnecting", { attempt: this.#attempt, delayMs });
+    this.#emit("reconnecting", { attempt: this.#attempt, delayMs, url: this.url });
     if (this.#closed || this.#reconnectTimer !== undefined) return;
     this.#reconnectTimer = setTimer(() => this.#connect(), delayMs);
   }
@@ -451,18 +512,23 @@ export class EventBusClient {
     });
   }
 
-  /** Hello acknowledged: re-subscribe the kept rules, then send the queued actions, in that order. */
+  /**
+   * Hello acknowledged: re-subscribe the kept rules, send the queued actions, then (if an event
+   * was delivered before, or `resumeFrom` says where to start) `Resume`, in that order. The
+   * server answers actions in order, so the resume replays what matches the rules the
+   * connection has by then. `open` follows the Acks of the re-subscribes and the resume.
+   */
   #helloAcknowledged(): void {
     const ws = this.#ws;
     clearTimer(this.#connectTimer);
     this.#connectTimer = undefined;
     this.#helloAcked = true;
-    this.#attempt = 0;
     const reconnected = this.#everOpened;
     this.#everOpened = true;
 
     const rules = [...this.#rules];
-    let outstanding = rules.length;
+    const last = this.#lastSequence;
+    let outstanding = rules.length + (last === undefined ? 0 : 1);
     const settled = () => {
       outstanding -= 1;
       if (outstanding === 0 && this.#ws === ws) this.#opened(reconnected);
@@ -486,12 +552,73 @@ export class EventBusClient {
     const queued = this.#queue;
     this.#queue = [];
     for (const request of queued) this.#send(request);
+    if (last !== undefined) this.#sendResume(last, settled);
     this.#armHelloTimer();
-    if (rules.length === 0) this.#opened(reconnected);
+    if (outstanding === 0) this.#opened(reconnected);
+  }
+
+  /**
+   * Sends `Resume` from `last`. Events received until its Ack are held back; the Ack says what
+   * becomes of them: Ok, they are delivered in sequence order, none up to `last` (the server
+   * replayed exactly what was missed); "Resume impossible" (or a refusal of any other kind but
+   * "Resume failed"), `resumefailed` is emitted and the client carries on afresh; "Resume
+   * failed" (the server could not read its stream now) or no Ack in time, the connection is
+   * dropped and the next one resumes from `last` again.
+   */
+  #sendResume(last: number, settled: () => void): void {
+    const ws = this.#ws;
+    this.#resuming = { last, buffer: [] };
+    const request: Request = {
+      id: randomUUID(),
+      action: "Resume",
+      fields: { LastSequence: last },
+      internal: true,
+      ok: () => {
+        if (this.#ws !== ws) return;
+        this.#endResume(undefined);
+        settled();
+      },
+      fail: (error) => {
+        if (this.#ws !== ws) return;
+        if (error instanceof TimeoutError || error.message.startsWith("Resume failed")) {
+          // Tell why (the server's message may not fit in a close frame's 123 bytes), then retry.
+          this.#emit("error", error);
+          if (this.#ws !== ws) return;
+          this.#abort(
+            ClientCloseCode.ResumeFailed,
+            error instanceof TimeoutError ? "Resume not acknowledged in time" : "Resume failed on the server",
+          );
+          return;
+        }
+        this.#endResume(error.message);
+        settled();
+      },
+    };
+    this.#startTimer(request);
+    this.#send(request);
+  }
+
+  /** The resume's Ack came: deliver what was held back (after `resumefailed` if `failure`). */
+  #endResume(failure: string | undefined): void {
+    const resuming = this.#resuming;
+    this.#resuming = null;
+    if (!resuming) return;
+    if (failure !== undefined) {
+      this.#lastSequence = undefined;
+      this.#emit("resumefailed", { message: failure, lastSequence: resuming.last });
+    }
+    const held = resuming.buffer;
+    // Live events that came before the replay have later sequences than the replayed ones.
+    if (held.every((event) => event.sequence !== undefined)) held.sort((a, b) => a.sequence! - b.sequence!);
+    for (const event of held) {
+      if (this.#closed) return;
+      this.#deliver(event);
+    }
   }
 
   #opened(reconnected: boolean): void {
     this.#state = "open";
+    this.#attempt = 0;
     this.#emit("open", { reconnected });
     const waiters = this.#readyWaiters;
     this.#readyWaiters = [];
@@ -578,7 +705,7 @@ export class EventBusClient {
       this.#emit("error", new Error(`the server sent a message that is not a JSON object: ${data.slice(0, 200)}`));
       return;
     }
-    // Fields other than those read here are ignored: the protocol may grow (e.g. a Sequence).
+    // Fields other than those read here are ignored: the protocol may grow.
     switch (message.Action) {
       case "Ack":
         this.#ack(message);
@@ -630,6 +757,22 @@ export class EventBusClient {
       raw,
       requestId: typeof message.RequestId === "string" ? message.RequestId : "",
     };
+    const sequence = message.Sequence;
+    if (typeof sequence === "number" && Number.isInteger(sequence) && sequence >= 0) busEvent.sequence = sequence;
+    if (this.#resuming) this.#resuming.buffer.push(busEvent);
+    else this.#deliver(busEvent);
+  }
+
+  /**
+   * Keeps and emits an event, unless its sequence is not after the last delivered one (it was
+   * delivered already: a node that lags behind the one the client left may send it again).
+   */
+  #deliver(busEvent: BusEvent): void {
+    const sequence = busEvent.sequence;
+    if (sequence !== undefined) {
+      if (this.#lastSequence !== undefined && sequence <= this.#lastSequence) return;
+      this.#lastSequence = sequence;
+    }
     const kept = this.#historyLimit > 0;
     if (kept) {
       this.#history.push(busEvent);

@@ -1,5 +1,12 @@
 // evmatch-bus-client: the JavaScript/TypeScript client of evmatch-bus.
-export { EventBusClient, apiKeyFor, connectionUrl, encodeHeader, type HeaderDocument } from "./client.js";
+export {
+  EventBusClient,
+  apiKeyFor,
+  connectionUrl,
+  encodeHeader,
+  type ConnectionUrlOptions,
+  type HeaderDocument,
+} from "./client.js";
 export { AckError, ClosedError, PatternError, TimeoutError } from "./errors.js";
 export type { View } from "./view.js";
 export {
@@ -16,6 +23,7 @@ export {
   type OpenInfo,
   type Pattern,
   type ReconnectInfo,
+  type ResumeFailedInfo,
   type ViewOptions,
   type WebSocketConstructor,
   type WebSocketLike,

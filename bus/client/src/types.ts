@@ -32,6 +32,12 @@ export interface BusEvent {
   raw: string;
   /** The notification's `RequestId` (a fresh GUID per notification). */
   requestId: string;
+  /**
+   * The event's position in the bus's event stream (the notification's `Sequence`, an extension
+   * of the protocol; the same numbering on every node of a many-node bus). Absent when the
+   * server does not number its events (an older one).
+   */
+  sequence?: number;
 }
 
 /**
@@ -78,6 +84,19 @@ export interface ReconnectInfo {
   attempt: number;
   /** The (jittered) delay before the next connection is opened. */
   delayMs: number;
+  /** The URL (one of the `url` option's) the next connection opens: each reconnect takes the next one in turn. */
+  url: string;
+}
+
+/** `resumefailed`: the bus could not replay what the client missed; it carries on afresh. */
+export interface ResumeFailedInfo {
+  /**
+   * The server's `Message`: `Resume impossible: ...` when the position is no longer kept (too
+   * old) or ahead of the bus (its history was reset), or why else the Resume was refused.
+   */
+  message: string;
+  /** The sequence the client tried to resume from (its last delivered event's). */
+  lastSequence: number;
 }
 
 /** The client's events and what their listeners receive. */
@@ -90,6 +109,13 @@ export interface EventBusClientEventMap {
   close: CloseInfo;
   /** A reconnect is scheduled. */
   reconnecting: ReconnectInfo;
+  /**
+   * A `Resume` was refused (`Resume impossible: ...`: the events after the client's last one
+   * are no longer kept, or the bus's history was reset): events published while the client was
+   * away may be missing. The client carries on afresh: live events follow (emitted after this),
+   * and `lastSequence` restarts at the next event.
+   */
+  resumefailed: ResumeFailedInfo;
   /**
    * Something went wrong outside of any promise: a kept rule the server refused on re-subscribe,
    * a notification that could not be read, or an exception thrown by a listener (when there is an
@@ -106,6 +132,12 @@ export const ClientCloseCode = {
   ConnectTimeout: 4901,
   /** The server answered Hello with an error. */
   HelloRefused: 4902,
+  /**
+   * The server could not serve a `Resume` now (`Ack Error` "Resume failed: ...", say its event
+   * stream was unreadable), or did not answer it within `requestTimeoutMs`: the client
+   * reconnects and resumes again.
+   */
+  ResumeFailed: 4903,
   /** `close()`. */
   Closed: 1000,
 } as const;
@@ -158,9 +190,11 @@ export interface Engine {
 export interface EventBusClientOptions {
   /**
    * The bus's WebSocket URL, e.g. `ws://127.0.0.1:8787/ws` or `wss://bus.example.com/ws`
-   * (`http:`/`https:` are turned into `ws:`/`wss:`). The client adds the `header` query parameter.
+   * (`http:`/`https:` are turned into `ws:`/`wss:`), or several (the nodes of a many-node bus
+   * with no load balancer in front): the first connection opens the first URL, each reconnect
+   * the next one in turn. The client adds the `header` query parameter.
    */
-  url: string;
+  url: string | readonly string[];
   /** The `ApiKey` of the header: base64 of `<app version id>:<deployment id>` (dev mode: of the deployment id). */
   apiKey: string;
   /** The `Id` of the header: this app instance's or session's GUID. */
@@ -196,6 +230,13 @@ export interface EventBusClientOptions {
   reconnectMaxDelayMs?: number;
   /** How many received events the client keeps for views (newest last). Default 1000. */
   history?: number;
+  /**
+   * The `Sequence` of the last event the application already has (say, `lastSequence` saved
+   * by a page before it was reloaded): the first connection resumes from it, after the
+   * subscribes called before its Hello was acknowledged. Default: none (the first connection
+   * starts afresh; later ones resume from the last event delivered).
+   */
+  resumeFrom?: number;
 }
 
 export interface ViewOptions {

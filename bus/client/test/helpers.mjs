@@ -1,7 +1,9 @@
 // Test support: the real evmatch-bus binary (target/debug/evmatch-bus), started per test file on
 // a free port, and bounded waits. Every wait here ends within its timeout.
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createConnection, createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -15,6 +17,30 @@ export const PUBLISH_KEY = "K";
 export const DEPLOYMENT_ID = "D";
 export const APP_VERSION_ID = "V";
 export const API_KEY = apiKeyFor(DEPLOYMENT_ID, APP_VERSION_ID); // base64("V:D")
+
+/**
+ * Every process a test file starts, killed (SIGKILL) when the file's process exits, whatever
+ * happened: a hook that failed halfway must not leave a server running (or, with its pipes
+ * open, keep the test file from ending; the test script passes --test-force-exit).
+ */
+const children = new Set();
+process.on("exit", () => {
+  for (const child of children) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+});
+
+/** `spawn`, with the child registered for the exit-time kill. */
+function spawnTracked(command, args, options) {
+  const child = spawn(command, args, options);
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
+}
 
 /** Rejects after `ms` unless `promise` settles first. */
 export function withTimeout(promise, ms, what) {
@@ -76,7 +102,7 @@ export async function startServer(extraArgs = []) {
     if (!extraArgs.includes(option)) args.push(option, value);
   }
   args.push(...extraArgs);
-  const child = spawn(serverBinary, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" } });
+  const child = spawnTracked(serverBinary, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" } });
   let stdout = "";
   let stderr = "";
   child.stderr.setEncoding("utf8");
@@ -185,6 +211,21 @@ export async function startServer(extraArgs = []) {
       await response.arrayBuffer();
       return response.status;
     },
+    /** A counter or gauge of `GET /metrics` (`evmatch_bus_<name>`, `_total` or not). */
+    async metric(name) {
+      const response = await this.fetch("/metrics");
+      const body = await response.text();
+      const match = new RegExp(`^evmatch_bus_${name}(?:_total)? (\\d+(?:\\.\\d+)?)$`, "m").exec(body);
+      if (!match) throw new Error(`GET /metrics has no evmatch_bus_${name}:\n${body}`);
+      return Number(match[1]);
+    },
+    /** SIGKILL: no close frames, no goodbye; resolves once the process is gone. */
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGKILL");
+      await withTimeout(exited, 5_000, "evmatch-bus to exit after SIGKILL");
+    },
     /** Closes every client, then stops the server (SIGTERM, then SIGKILL after 5 s). */
     async stop() {
       for (const client of this.clients) client.close();
@@ -207,4 +248,81 @@ export async function startServer(extraArgs = []) {
 /** A PutEvents entry. */
 export function entry(source, detailType, detail) {
   return { Source: source, DetailType: detailType, Detail: JSON.stringify(detail) };
+}
+
+/** A free TCP port on 127.0.0.1 (bound and released: good enough on a quiet machine). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
+function portOpen(port) {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** Whether nats-server is on PATH (`scripts/install-nats.sh` installs Debian's). */
+export function natsInstalled() {
+  return spawnSync("nats-server", ["--version"], { stdio: "ignore", timeout: 10_000 }).status === 0;
+}
+
+/**
+ * `nats-server -js` on 127.0.0.1 and a free port, storing in a fresh temporary directory;
+ * resolves once it accepts connections. `stop()` kills it and removes the directory.
+ */
+export async function startNats() {
+  const port = await freePort();
+  const store = mkdtempSync(join(tmpdir(), "evmatch-bus-client-nats-"));
+  const child = spawnTracked("nats-server", ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", store], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (chunk) => {
+    stderr = (stderr + chunk).slice(-20_000);
+  });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGKILL");
+      await withTimeout(exited, 5_000, "nats-server to exit after SIGKILL");
+    }
+    rmSync(store, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(`nats-server exited (${child.exitCode ?? child.signalCode}):\n${stderr}`);
+        }
+        return portOpen(port);
+      },
+      15_000,
+      `nats-server to accept connections on 127.0.0.1:${port}`,
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    child,
+    get stderr() {
+      return stderr;
+    },
+    stop,
+  };
 }

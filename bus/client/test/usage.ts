@@ -11,6 +11,7 @@ import {
   type CloseInfo,
   type ConnectionState,
   type EventBusClientOptions,
+  type ResumeFailedInfo,
   type View,
 } from "evmatch-bus-client";
 import { Matcher } from "../../../wasm/pkg/node/evmatch.js";
@@ -25,14 +26,30 @@ const options: EventBusClientOptions = {
   reconnectBaseDelayMs: 500,
   reconnectMaxDelayMs: 30_000,
   history: 500,
+  resumeFrom: 1234, // say, lastSequence saved by the page before it was reloaded
 };
 const client = new EventBusClient(options);
+// Several nodes, taken in turn on each reconnect (a readonly array fits).
+const nodes = ["wss://a.bus.example.com/ws", "wss://b.bus.example.com/ws"] as const;
+const many = new EventBusClient({ url: nodes, apiKey: "k", id: "i" });
+const current: string = many.url;
+const opened: string = many.connectionUrl;
+const last: number | undefined = many.lastSequence;
+void [current, opened, last];
+// @ts-expect-error: lastSequence is read-only
+many.lastSequence = 3;
+// @ts-expect-error: url is a string or strings
+void new EventBusClient({ url: [1], apiKey: "k", id: "i" });
+// @ts-expect-error: resumeFrom is a number
+void new EventBusClient({ url: "ws://x/ws", apiKey: "k", id: "i", resumeFrom: "7" });
 
 const stop: () => void = client.onEvent((event: BusEvent) => {
   const rules: string[] = event.rules;
   const source: string = event.source;
   const type: string = event.type;
   const raw: string = event.raw;
+  const sequence: number | undefined = event.sequence;
+  void sequence;
   const detailType: string = event.event["detail-type"];
   const detail: unknown = event.event.detail;
   void [rules, source, type, raw, detailType, detail];
@@ -43,7 +60,13 @@ client.on("close", (info: CloseInfo) => {
   const again: boolean = info.willReconnect;
   void [code, again, code === ClientCloseCode.KeepAliveTimeout];
 });
-client.on("reconnecting", ({ attempt, delayMs }) => void [attempt + delayMs]);
+client.on("reconnecting", ({ attempt, delayMs, url }) => void [attempt + delayMs, url satisfies string]);
+client.on("resumefailed", (info: ResumeFailedInfo) => {
+  const message: string = info.message;
+  const from: number = info.lastSequence;
+  void [message, from];
+});
+client.on("close", ({ code }) => void (code === ClientCloseCode.ResumeFailed));
 client.on("open", ({ reconnected }) => void (reconnected satisfies boolean));
 client.on("error", (error) => void (error.message satisfies string));
 // @ts-expect-error: no such event

@@ -348,6 +348,10 @@ fn phase_report(input: PhaseInput) -> Phase {
         server_user_percent: input.server_cpu.map(|c| percent(c.user)),
         server_system_percent: input.server_cpu.map(|c| percent(c.system)),
         client_cpu_percent: percent(input.client_cpu),
+        server_us_per_delivery: input
+            .server_cpu
+            .map(|c| c.total() * 1e6 / deliveries.max(1) as f64),
+        client_us_per_delivery: input.client_cpu * 1e6 / deliveries.max(1) as f64,
         other_cpu_percent: input.machine_cpu.map(|busy| {
             let server = input.server_cpu.map_or(0.0, CpuTime::total);
             percent((busy - server - input.client_cpu).max(0.0))

@@ -42,6 +42,9 @@ pub struct Phase {
     pub server_system_percent: Option<f64>,
     /// This process (subscribers and publisher), % of one core.
     pub client_cpu_percent: f64,
+    /// Server and bench CPU per delivery, µs: robust to other load, unlike rates and latency.
+    pub server_us_per_delivery: Option<f64>,
+    pub client_us_per_delivery: f64,
     /// Every other process on the machine (a disturbed measurement when large), % of one core.
     pub other_cpu_percent: Option<f64>,
     pub rss_end: Option<u64>,
@@ -177,15 +180,15 @@ pub fn table(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:>6} {:>5} {:>7} {:>8} {:>7} {:>9} {:>5} {:>9} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>5} {:>13} {:>6}",
+        "{:>6} {:>5} {:>7} {:>8} {:>7} {:>9} {:>5} {:>9} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>5} {:>13} {:>6}",
         "conns", "rules", "rate", "events", "ev/s", "deliv", "d/ev", "deliv/s", "p50 ms", "p99 ms",
-        "max ms", "srv%", "usr%", "sys%", "cli%", "oth%", "RSS0MB", "RSS1MB", "KB/c", "miss/dup/unx", "thrott",
+        "max ms", "srv%", "usr%", "sys%", "cli%", "oth%", "srvus", "clius", "RSS0MB", "RSS1MB", "KB/c", "miss/dup/unx", "thrott",
     );
     for p in &report.phases {
         let v = &p.verdict;
         let _ = writeln!(
             out,
-            "{:>6} {:>5} {:>7} {:>8} {:>7.0} {:>9} {:>5.1} {:>9.0} {:>7.2} {:>7.2} {:>7.2} {:>6} {:>6} {:>6} {:>6.0} {:>6} {:>6} {:>7} {:>5} {:>13} {:>6}",
+            "{:>6} {:>5} {:>7} {:>8} {:>7.0} {:>9} {:>5.1} {:>9.0} {:>7.2} {:>7.2} {:>7.2} {:>6} {:>6} {:>6} {:>6.0} {:>6} {:>6} {:>6.1} {:>6} {:>7} {:>5} {:>13} {:>6}",
             s.connections,
             s.rules,
             if p.rate > 0.0 { format!("{:.0}", p.rate) } else { "max".into() },
@@ -202,6 +205,8 @@ pub fn table(report: &Report) -> String {
             opt(p.server_system_percent, 0),
             p.client_cpu_percent,
             opt(p.other_cpu_percent, 0),
+            opt(p.server_us_per_delivery, 1),
+            p.client_us_per_delivery,
             mb(s.rss_before),
             mb(s.rss_connected),
             opt(s.rss_per_connection.map(|b| b / 1024.0), 1),
@@ -216,7 +221,11 @@ pub fn table(report: &Report) -> String {
 pub fn notes(report: &Report) -> String {
     use std::fmt::Write as _;
     let s = &report.setup;
-    let mut out = String::new();
+    let mut out = String::from(
+        "(srv/usr/sys/cli/oth %: CPU of the server, its user and system parts, this bench, every \
+         other process, % of one core; srvus/clius: CPU µs per delivery; RSS0/RSS1: server before \
+         connecting and after subscribing; KB/c: RSS per connection)\n",
+    );
     let _ = writeln!(
         out,
         "setup: {} connections x {} rules ({} groups, seed {}) connected and subscribed in {:.1} s, server CPU {} s",

@@ -127,7 +127,7 @@ impl Automaton {
     /// tied.
     pub(super) fn least_used(&self, s: u32) -> u8 {
         let sub_rule = &self.sub_rules[s as usize];
-        let required = &self.conds_of(sub_rule)[..usize::from(sub_rule.required)];
+        let required = &self.conds_of(sub_rule)[..sub_rule.required()];
         let rank = |i: usize| self.conds[required[i] as usize].anchor_rank();
         let mut best = 0;
         for i in 1..required.len() {
@@ -166,7 +166,7 @@ impl Automaton {
             }
         };
         let sub_rule = &mut self.sub_rules[s as usize];
-        sub_rule.anchor = at;
+        sub_rule.set_anchor(at);
         sub_rule.anchor_slot = slot as u32;
     }
 
@@ -174,7 +174,7 @@ impl Automaton {
     pub(super) fn unanchor(&mut self, s: u32) {
         let sub_rule = &self.sub_rules[s as usize];
         let slot = sub_rule.anchor_slot as usize;
-        let cond = self.conds_of(sub_rule)[usize::from(sub_rule.anchor)];
+        let cond = self.conds_of(sub_rule)[sub_rule.anchor()];
         let entry = &mut self.conds[cond as usize];
         if entry.anchored & LIST == 0 {
             debug_assert_eq!(entry.anchored, s);
@@ -252,17 +252,17 @@ impl Automaton {
             let alone = self.sub_rules[s as usize].previous_in_rule == super::NONE;
             while s != super::NONE {
                 let sub_rule = &self.sub_rules[s as usize];
-                if sub_rule.alone != alone {
-                    return Err(format!("sub-rule {s}: alone is {}", sub_rule.alone));
+                if sub_rule.alone() != alone {
+                    return Err(format!("sub-rule {s}: alone is {}", sub_rule.alone()));
                 }
                 let conds = self.conds_of(sub_rule);
                 for &c in conds {
                     users[c as usize] += 1;
                 }
-                if sub_rule.required > 0 {
+                if sub_rule.required() > 0 {
                     anchored += 1;
-                    let anchor = conds[usize::from(sub_rule.anchor)];
-                    if usize::from(sub_rule.anchor) >= usize::from(sub_rule.required) {
+                    let anchor = conds[sub_rule.anchor()];
+                    if sub_rule.anchor() >= sub_rule.required() {
                         return Err(format!("sub-rule {s} anchored on an unrequired condition"));
                     }
                     let list = self.anchors.of(&self.conds[anchor as usize].anchored);
@@ -271,7 +271,7 @@ impl Automaton {
                             "sub-rule {s} not at its slot of {anchor}: {list:?}"
                         ));
                     }
-                    let least = (conds[..usize::from(sub_rule.required)].iter())
+                    let least = (conds[..sub_rule.required()].iter())
                         .map(|&c| self.conds[c as usize].users)
                         .min()
                         .unwrap_or(0);

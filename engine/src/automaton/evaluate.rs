@@ -299,16 +299,16 @@ impl EventState {
     fn consider(&mut self, automaton: &Automaton, values: &ValueScratch, s: u32) {
         let sub_rule = &automaton.sub_rules[s as usize];
         let rule = sub_rule.rule;
-        if !sub_rule.alone && self.rule_mark[rule as usize] == self.epoch {
+        if !sub_rule.alone() && self.rule_mark[rule as usize] == self.epoch {
             return;
         }
-        if sub_rule.required > 1 && !self.all_required_hit(automaton, sub_rule) {
+        if sub_rule.required() > 1 && !self.all_required_hit(automaton, sub_rule) {
             return;
         }
-        if (self.tied || sub_rule.checked_at_end) && !self.holds(automaton, values, sub_rule) {
+        if (self.tied || sub_rule.checked_at_end()) && !self.holds(automaton, values, sub_rule) {
             return;
         }
-        if !sub_rule.alone {
+        if !sub_rule.alone() {
             self.rule_mark[rule as usize] = self.epoch;
         }
         self.matched.push(rule);
@@ -317,7 +317,7 @@ impl EventState {
     /// Is each required condition of `sub_rule` marked in this event?
     #[inline(never)]
     fn all_required_hit(&self, automaton: &Automaton, sub_rule: &SubRule) -> bool {
-        let required = &automaton.conds_of(sub_rule)[..usize::from(sub_rule.required)];
+        let required = &automaton.conds_of(sub_rule)[..sub_rule.required()];
         required
             .iter()
             .all(|&c| self.cond_marks[c as usize].hit == self.epoch)
@@ -360,18 +360,18 @@ impl EventState {
             // Values outside arrays of containers fit any pick, and one condition alone cannot
             // be inconsistent: with at most one required condition marked only from inside
             // arrays, and nothing checked at the end, a consistent pick exists.
-            let required = &conds[..usize::from(sub_rule.required)];
+            let required = &conds[..sub_rule.required()];
             let only_tied = required
                 .iter()
                 .filter(|&&c| self.cond_marks[c as usize].untied != self.epoch)
                 .count();
-            if only_tied <= 1 && !sub_rule.checked_at_end {
+            if only_tied <= 1 && !sub_rule.checked_at_end() {
                 return true;
             }
             return self.consistent_pick_exists(automaton, values, sub_rule);
         }
         // The required conditions are marked; those checked at the end follow them.
-        conds[usize::from(sub_rule.required)..].iter().all(|&c| {
+        conds[sub_rule.required()..].iter().all(|&c| {
             let cond = automaton.conds[c as usize];
             if cond.absence_ok() {
                 self.cond_marks[c as usize].hit == self.epoch
@@ -413,7 +413,7 @@ impl EventState {
             }
             self.option_ends.push(self.options.len());
         }
-        if sub_rule.len <= 64 {
+        if sub_rule.len() <= 64 {
             self.decide::<u64>(automaton, sub_rule)
         } else {
             self.decide::<Wide>(automaton, sub_rule)

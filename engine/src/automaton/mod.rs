@@ -180,22 +180,58 @@ pub(crate) struct SubRule {
     /// The rule's previous sub-rule ([`NONE`] for its first): a rule's sub-rules are a chain
     /// from [`Rule::last_sub_rule`], which saves the rule a vector.
     previous_in_rule: u32,
-    /// Its condition when it has one; otherwise its list in [`Automaton::cond_lists`].
-    conds_at: u32,
+    /// Its conditions when it has one or two (the commonest sub-rules, whose conditions are
+    /// then read without a further memory access); otherwise the first is the index of its
+    /// list in [`Automaton::cond_lists`].
+    conds: [u32; 2],
     /// Its place in the list of its anchor (0 when the anchor has no list).
     anchor_slot: u32,
+    /// How many conditions it has (bits 0-8), how many of them are required (9-17), the index
+    /// of its anchor among them (18-25), and two flags ([`CHECKED_AT_END`], [`ALONE`]). The
+    /// required conditions come first: those that need a value, less the deferred ones, all of
+    /// which must be marked for the sub-rule to hold. At most MAX_FIELDS_PER_RULE (256)
+    /// conditions, so each count fits 9 bits and an index 8.
+    shape: u32,
+}
+
+/// Some condition of the sub-rule is checked only when it is a candidate (absence or deferred).
+const CHECKED_AT_END: u32 = 1 << 26;
+/// The sub-rule is its rule's only one: a match needs no check that the rule matched already
+/// (a sub-rule is nominated at most once per event).
+const ALONE: u32 = 1 << 27;
+
+impl SubRule {
     /// How many conditions it has.
-    len: u16,
-    /// Conditions that need a value, less the deferred ones: they come first in its list, and
-    /// all of them must be marked for it to hold.
-    pub(crate) required: u16,
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        (self.shape & 0x1ff) as usize
+    }
+
+    /// How many of its conditions (the first ones) must be marked.
+    #[inline(always)]
+    pub(crate) fn required(&self) -> usize {
+        (self.shape >> 9 & 0x1ff) as usize
+    }
+
     /// The index of its anchor among its conditions (one of the required ones).
-    anchor: u8,
-    /// Some condition is checked only when the sub-rule is a candidate (absence or deferred).
-    pub(crate) checked_at_end: bool,
-    /// Its rule's only sub-rule: a match needs no check that the rule matched already (a
-    /// sub-rule is nominated at most once per event).
-    pub(crate) alone: bool,
+    #[inline(always)]
+    fn anchor(&self) -> usize {
+        (self.shape >> 18 & 0xff) as usize
+    }
+
+    fn set_anchor(&mut self, at: u8) {
+        self.shape = self.shape & !(0xff << 18) | u32::from(at) << 18;
+    }
+
+    #[inline(always)]
+    pub(crate) fn checked_at_end(&self) -> bool {
+        self.shape & CHECKED_AT_END != 0
+    }
+
+    #[inline(always)]
+    pub(crate) fn alone(&self) -> bool {
+        self.shape & ALONE != 0
+    }
 }
 
 /// No sub-rule.
@@ -336,24 +372,28 @@ impl Automaton {
             let required = conds.len();
             conds.extend_from_slice(&at_end);
             let previous_in_rule = self.rule(rule).last_sub_rule;
-            let conds_at = match *conds {
-                [only] => only,
-                _ => self.cond_lists.add(&conds),
+            let inline = match *conds {
+                [one] => [one, 0],
+                [one, two] => [one, two],
+                _ => [self.cond_lists.add(&conds), 0],
             };
             // At most MAX_FIELDS_PER_RULE (256) conditions.
+            let mut shape = conds.len() as u32 | (required as u32) << 9;
+            if !at_end.is_empty() {
+                shape |= CHECKED_AT_END;
+            }
+            if previous_in_rule == NONE {
+                shape |= ALONE;
+            }
             put(
                 &mut self.sub_rules,
                 id,
                 SubRule {
                     rule,
                     previous_in_rule,
-                    conds_at,
+                    conds: inline,
                     anchor_slot: 0,
-                    len: conds.len() as u16,
-                    required: required as u16,
-                    anchor: 0,
-                    checked_at_end: !at_end.is_empty(),
-                    alone: previous_in_rule == NONE,
+                    shape,
                 },
             );
             // The shared conditions' anchored sub-rules are judged again first, at their new
@@ -373,7 +413,7 @@ impl Automaton {
                 .last_sub_rule = id;
             // The rule's first sub-rule, if it was alone, is alone no more (only a first one is).
             if previous_in_rule != NONE {
-                self.sub_rules[previous_in_rule as usize].alone = false;
+                self.sub_rules[previous_in_rule as usize].shape &= !ALONE;
             }
         }
     }
@@ -450,10 +490,9 @@ impl Automaton {
     /// The conditions of `sub_rule`: the required ones first.
     #[inline]
     pub(crate) fn conds_of<'a>(&'a self, sub_rule: &'a SubRule) -> &'a [u32] {
-        match sub_rule.len {
-            0 => &[],
-            1 => std::slice::from_ref(&sub_rule.conds_at),
-            _ => self.cond_lists.get(sub_rule.conds_at),
+        match sub_rule.len() {
+            len @ 0..=2 => &sub_rule.conds[..len],
+            _ => self.cond_lists.get(sub_rule.conds[0]),
         }
     }
 
@@ -488,15 +527,15 @@ impl Automaton {
             let id = next;
             let sub_rule = &self.sub_rules[id as usize];
             next = sub_rule.previous_in_rule;
-            if sub_rule.required > 0 {
+            if sub_rule.required() > 0 {
                 self.unanchor(id);
             } else {
                 self.unconditional.retain(|&s| s != id);
             }
             let sub_rule = std::mem::take(&mut self.sub_rules[id as usize]);
             let conds = self.conds_of(&sub_rule).to_vec();
-            if sub_rule.len > 1 {
-                self.cond_lists.remove(sub_rule.conds_at);
+            if sub_rule.len() > 2 {
+                self.cond_lists.remove(sub_rule.conds[0]);
             }
             for cond in conds {
                 if !self.used_once_less(cond) {
@@ -629,13 +668,9 @@ impl Default for SubRule {
         SubRule {
             rule: u32::MAX,
             previous_in_rule: NONE,
-            conds_at: 0,
+            conds: [0; 2],
             anchor_slot: 0,
-            len: 0,
-            required: 0,
-            anchor: 0,
-            checked_at_end: false,
-            alone: false,
+            shape: 0,
         }
     }
 }
@@ -656,6 +691,12 @@ mod tests {
         r#"{"a": [{"cidr": "10.0.0.0/8"}, {"cidr": "2001:db8::/32"}, {"exists": true}]}"#,
         r#"{"b.c": [{"exists": false}], "$or": [{"d": ["1"]}, {"e": {"f": ["2"]}}]}"#,
     ];
+
+    #[test]
+    fn a_rule_of_one_condition_costs_a_sub_rule_of_24_bytes_and_a_condition_of_12() {
+        assert_eq!(std::mem::size_of::<SubRule>(), 24);
+        assert_eq!(std::mem::size_of::<Cond>(), 12);
+    }
 
     #[test]
     fn deleting_every_rule_leaves_no_state_behind() {
