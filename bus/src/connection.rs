@@ -55,9 +55,9 @@ struct Delivery {
     floor: u64,
 }
 
-/// Live deliveries remembered for a resume; a connection that has had more before resuming
-/// cannot resume any more.
-const LIVE_MEMORY: usize = 16_384;
+/// Live deliveries remembered for a resume (8 KiB at most); a connection that has had more
+/// before resuming cannot resume any more, and its memory of them is freed.
+const LIVE_MEMORY: usize = 1_024;
 
 impl Connection {
     pub fn new(

@@ -75,7 +75,8 @@ pub fn outbox(
 impl Outbox {
     /// Queues `message`; never waits. Past the bound the connection is closed as a slow consumer.
     pub fn push(&self, message: Message, published_at: Option<Instant>) -> Result<(), Refused> {
-        if self.closing.is_cancelled() {
+        // The close request is set before the token is cancelled, and reading it takes no lock.
+        if self.close.get().is_some() {
             return Err(Refused::Closed);
         }
         let bytes = message_len(&message);

@@ -110,8 +110,11 @@ impl<'a> Session<'a> {
                 self.hub.unsubscribe(self.connection, &rule);
             }
             Action::Resume { last_sequence } => {
-                crate::resume::resume(self.hub, self.connection, &self.rules, last_sequence)
-                    .await?;
+                // Boxed: the replay's future is large, and inline it would be part of every
+                // connection's task whether or not it ever resumes.
+                let resume =
+                    crate::resume::resume(self.hub, self.connection, &self.rules, last_sequence);
+                Box::pin(resume).await?;
             }
         }
         Ok(())
