@@ -32,10 +32,11 @@ pub(crate) fn bytes_after(event: &[u8]) {
     lines::<{ BYTES_AFTER / 64 }>(end.wrapping_add(event.len()));
 }
 
-/// Start loading the cache line that holds `item` (an entry of a large table about to be read).
+/// Start loading the cache line that holds `table[index]` (an entry of a large table about to be
+/// read). No bounds check: an index past the end only loads a line that is not wanted.
 #[inline(always)]
-pub(crate) fn item<T>(item: &T) {
-    line((item as *const T).cast());
+pub(crate) fn entry<T>(table: &[T], index: usize) {
+    line(table.as_ptr().wrapping_add(index).cast());
 }
 
 /// Start loading `N` cache lines from `start` on: a fixed count, unrolled, with no check of

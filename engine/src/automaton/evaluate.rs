@@ -238,7 +238,11 @@ impl EventState {
         let anchored = &automaton.conds[cond as usize].anchored;
         match automaton.anchors.of(anchored) {
             [] => {}
-            [one] => self.candidates.push(*one),
+            [one] => {
+                // Decided once the event is read: its sub-rule is loaded meanwhile.
+                crate::prefetch::entry(&automaton.sub_rules, *one as usize);
+                self.candidates.push(*one);
+            }
             many => self.candidates.extend_from_slice(many),
         }
     }
@@ -280,9 +284,7 @@ impl EventState {
             // A fan-out nominates many sub-rules at places all over their table: each is loaded
             // while earlier ones are decided.
             if let Some(&ahead) = self.candidates.get(i + CANDIDATES_AHEAD) {
-                if let Some(sub_rule) = automaton.sub_rules.get(ahead as usize) {
-                    crate::prefetch::item(sub_rule);
-                }
+                crate::prefetch::entry(&automaton.sub_rules, ahead as usize);
             }
             self.consider(automaton, values, self.candidates[i]);
         }

@@ -48,7 +48,7 @@ impl FieldMachine {
                         })
                         .take(WILDCARDS_SEARCHED)
                         .find_map(|(other, then)| match *then {
-                            Out::Cond(c) if other == w && candidate(c) => Some(c),
+                            Out::Cond(c) if other.source() == w.source() && candidate(c) => Some(c),
                             _ => None,
                         })
                 };
