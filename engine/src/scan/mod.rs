@@ -13,8 +13,6 @@
 mod number;
 mod skip;
 
-pub(crate) use skip::check_against_json_parse;
-
 use crate::automaton::evaluate::{EventState, UNTIED};
 use crate::automaton::paths::{Level, ROOT};
 use crate::automaton::values::{Value, ValueScratch};
