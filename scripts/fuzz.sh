@@ -21,7 +21,7 @@ export CARGO_TERM_COLOR=never
 
 seconds=${1:-60}
 shift || true
-all_targets=(parse_pattern match_event differential rule_changes)
+all_targets=(parse_pattern match_event differential rule_changes validate)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
 
@@ -55,9 +55,11 @@ cargo run -q --locked --manifest-path fuzz/Cargo.toml --example seeds -- fuzz/co
 # The first 100 events of the citylots2 benchmark workload, one seed file each.
 bench_events=$(mktemp)
 if cargo run -q --release --locked -p evmatch-bench -- generate --events 100 --out "$bench_events" >/dev/null 2>&1; then
-    mkdir -p fuzz/corpus/match_event
-    split -l 1 -d -a 3 "$bench_events" fuzz/corpus/match_event/citylots-
-    echo "match_event: 100 citylots2 benchmark events"
+    for target in match_event validate; do
+        mkdir -p "fuzz/corpus/$target"
+        split -l 1 -d -a 3 "$bench_events" "fuzz/corpus/$target/citylots-"
+    done
+    echo "match_event, validate: 100 citylots2 benchmark events"
 fi
 rm -f "$bench_events"
 for target in "${targets[@]}"; do
@@ -74,7 +76,7 @@ for target in "${targets[@]}"; do
     echo "== $target: ${seconds} s"
     dict=()
     case $target in
-        parse_pattern | match_event) dict=("-dict=$root/fuzz/dict/json.dict") ;;
+        parse_pattern | match_event | validate) dict=("-dict=$root/fuzz/dict/json.dict") ;;
     esac
     log="fuzz/logs/$target.log"
     rm -rf "fuzz/artifacts/$target"

@@ -141,12 +141,13 @@ pub fn run(opts: &Options, events: &Events, source: Source) -> Result<Report, St
             );
         }
     };
-    let steps = opts.categories.len() + if opts.baselines { 2 } else { 0 };
+    let steps = opts.categories.len() + if opts.baselines { 3 } else { 0 };
     let mut step = 0;
     if opts.baselines {
         for (name, parse) in [
             ("serde_json parse", serde_parse as ParseFn),
             ("simd-json parse", simd_parse),
+            ("evmatch validate only", validate_only),
         ] {
             let b = baseline(name, events, passes, opts, parse);
             step += 1;
@@ -179,11 +180,25 @@ fn simd_parse(event: &[u8], scratch: &mut Scratch) -> bool {
     .is_ok()
 }
 
+/// An empty matcher under full validation: the event is read and every byte checked, and no
+/// rule can match.
+fn validate_only(event: &[u8], scratch: &mut Scratch) -> bool {
+    let mut names = Vec::new();
+    let ok = scratch
+        .validator
+        .matches_with(event, &mut scratch.matcher, &mut names)
+        .is_ok();
+    black_box(names);
+    ok
+}
+
 type ParseFn = fn(&[u8], &mut Scratch) -> bool;
 
 struct Scratch {
     buf: Vec<u8>,
     simd: simd_json::Buffers,
+    validator: evmatch::Matcher,
+    matcher: evmatch::Scratch,
 }
 
 fn baseline(
@@ -196,6 +211,10 @@ fn baseline(
     let mut scratch = Scratch {
         buf: Vec::with_capacity(4096),
         simd: simd_json::Buffers::default(),
+        validator: evmatch::Matcher::builder()
+            .validation(evmatch::Validation::Full)
+            .build(),
+        matcher: evmatch::Scratch::new(),
     };
     let mut one_pass = |label: String| {
         let mut progress = opts
@@ -397,7 +416,8 @@ impl Report {
             let _ = writeln!(
                 s,
                 "baselines: parse only, same bytes: serde_json to serde_json::Value; simd-json to \
-                 BorrowedValue (incl. copying each event into a reused buffer)"
+                 BorrowedValue (incl. copying each event into a reused buffer); evmatch validate \
+                 only: a matcher without rules under Validation::Full"
             );
         }
         let _ = writeln!(s);

@@ -67,6 +67,7 @@ fn citylots_report_counts_every_rule() {
     for needle in [
         "events/s med",
         "[baseline] serde_json parse",
+        "[baseline] evmatch validate only",
         "COMBO",
         "exact-first-lot",
     ] {

@@ -91,3 +91,10 @@ pub use error::{EventError, PatternError};
 pub use matcher::{Matcher, MatcherBuilder, Scratch, Validation};
 pub use pattern::Pattern;
 pub use shared::{SharedMatcher, Snapshot};
+
+/// For the fuzz target `validate` (`fuzz/`), not part of the API: the full-mode validators
+/// against the strict reader on `bytes` as a JSON document; `Err` describes a disagreement.
+#[doc(hidden)]
+pub fn __fuzz_validate(bytes: &[u8]) -> Result<(), String> {
+    scan::check_against_json_parse(bytes)
+}

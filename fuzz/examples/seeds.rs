@@ -1,7 +1,7 @@
 //! Writes the repository's seed inputs for the text targets, one file each:
-//! `<out-dir>/parse_pattern/` gets every corpus pattern, `<out-dir>/match_event/` every corpus
-//! event and the first example events (200 lines by default). scripts/fuzz.sh runs it to fill
-//! libFuzzer's corpus directories:
+//! `<out-dir>/parse_pattern/` gets every corpus pattern, `<out-dir>/match_event/` and
+//! `<out-dir>/validate/` every corpus event and the first example events (200 lines by
+//! default). scripts/fuzz.sh runs it to fill libFuzzer's corpus directories:
 //!
 //! `cargo run --manifest-path fuzz/Cargo.toml --example seeds -- <out-dir> [example-lines]`
 
@@ -20,6 +20,7 @@ fn main() -> std::io::Result<()> {
     for (target, texts) in [
         ("parse_pattern", &seeds.patterns),
         ("match_event", &seeds.events),
+        ("validate", &seeds.events),
     ] {
         let dir = out.join(target);
         std::fs::create_dir_all(&dir)?;

@@ -13,6 +13,8 @@
 //!   JSON text; matcher vs reference.
 //! - [`rule_changes`]: bytes → a sequence of add / delete / match operations on one matcher
 //!   against a model of the live rules.
+//! - [`validate`]: bytes as a JSON document through the full-mode validators alone: the
+//!   skipper and the block validator against the strict reader.
 
 mod check;
 mod differential;
@@ -21,11 +23,13 @@ mod match_event;
 mod parse_pattern;
 mod rule_changes;
 pub mod seeds;
+mod validate;
 
 pub use differential::differential;
 pub use match_event::{match_event, RULES as MATCH_EVENT_RULES};
 pub use parse_pattern::parse_pattern;
 pub use rule_changes::rule_changes;
+pub use validate::validate;
 
 /// A target's function: the fuzzer's bytes in, a panic on a finding.
 pub type Target = fn(&[u8]);
@@ -37,4 +41,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("match_event", match_event),
     ("differential", differential),
     ("rule_changes", rule_changes),
+    ("validate", validate),
 ];

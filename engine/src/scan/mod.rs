@@ -13,6 +13,8 @@
 mod number;
 mod skip;
 
+pub(crate) use skip::check_against_json_parse;
+
 use crate::automaton::evaluate::{EventState, UNTIED};
 use crate::automaton::paths::{Level, ROOT};
 use crate::automaton::values::{Value, ValueScratch};

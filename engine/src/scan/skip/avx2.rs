@@ -3,37 +3,16 @@
 //! escapes by the odd-backslash-run trick; strings by a carry-less-multiply prefix XOR; depth by
 //! popcounts, walking bits only when the container may close or get too deep in the block.
 
+use super::validate::{validate_blocks, Classify, Masks};
 use super::{error, ScanError, END_OF_INPUT, UNTERMINATED_STRING};
 use std::arch::x86_64::{
-    __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256,
-    _mm256_set1_epi8, _mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_set1_epi8, _mm_set_epi64x,
+    __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_max_epu8, _mm256_movemask_epi8,
+    _mm256_or_si256, _mm256_set1_epi8, _mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_set1_epi8,
+    _mm_set_epi64x,
 };
 use std::sync::atomic::{AtomicU8, Ordering};
 
-const ODD_BITS: u64 = 0xAAAA_AAAA_AAAA_AAAA;
-
-/// simdjson's escape scanner. `backslash` flags the backslashes of a 64-byte block; `carry` is 1
-/// when the previous block's last byte was an escaping backslash. Returns the bytes that are
-/// escaped (preceded by an odd run of backslashes) and updates the carry.
-#[inline(always)]
-pub(super) fn escaped_bytes(backslash: u64, carry: &mut u64) -> u64 {
-    if backslash == 0 {
-        return std::mem::take(carry);
-    }
-    // Backslashes that start an escape unless escaped themselves: the first of the block is
-    // escaped if the carry says so.
-    let potential_escape = backslash & !*carry;
-    // Subtracting each run's start from (run shifted left | odd bits) carries through runs that
-    // start on an even bit; xor-ing the odd bits back leaves, for every run, alternating escape
-    // bits and, after an odd-length run, the escaped byte.
-    let maybe_escaped = potential_escape << 1;
-    let escape_and_terminal_code =
-        (maybe_escaped | ODD_BITS).wrapping_sub(potential_escape) ^ ODD_BITS;
-    let escaped = escape_and_terminal_code ^ (backslash | *carry);
-    let escape = escape_and_terminal_code & backslash;
-    *carry = escape >> 63;
-    escaped
-}
+pub(super) use super::validate::escaped_bytes;
 
 /// State of the block-at-a-time container skipper between 64-byte blocks.
 struct BlockState {
@@ -222,4 +201,101 @@ fn skip_container_avx2(bytes: &[u8], start: usize, room: usize) -> Result<usize,
         i += 64;
     }
     Err(state.end_of_input(bytes.len()))
+}
+
+/// 0: not probed yet, 1: no AVX2 + PCLMULQDQ + POPCNT + BMI1, 2: available.
+static VALIDATOR_AVAILABLE: AtomicU8 = AtomicU8::new(0);
+
+#[inline]
+fn validator_available() -> bool {
+    match VALIDATOR_AVAILABLE.load(Ordering::Relaxed) {
+        2 => true,
+        1 => false,
+        _ => {
+            let yes = available() && std::is_x86_feature_detected!("bmi1");
+            VALIDATOR_AVAILABLE.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
+            yes
+        }
+    }
+}
+
+/// The full-mode block validator ([`super::validate`]) with AVX2 classification and a
+/// carry-less-multiply prefix XOR, or `None` when the CPU lacks AVX2, PCLMULQDQ, POPCNT or BMI1.
+#[inline]
+pub(super) fn validate_container(bytes: &[u8], start: usize, room: usize) -> Option<Option<usize>> {
+    if !validator_available() {
+        return None;
+    }
+    // SAFETY: the CPU supports AVX2, PCLMULQDQ, POPCNT and BMI1 (checked just above), the only
+    // requirement of calling a function compiled with those features.
+    Some(unsafe { validate_avx2(bytes, start, room) })
+}
+
+#[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
+fn validate_avx2(bytes: &[u8], start: usize, room: usize) -> Option<usize> {
+    validate_blocks::<Avx2>(bytes, start, room)
+}
+
+/// Two 32-bit movemasks as one 64-bit mask.
+#[inline(always)]
+fn join(lo: i32, hi: i32) -> u64 {
+    lo as u32 as u64 | (hi as u32 as u64) << 32
+}
+
+/// The classes of 32 bytes as 32-bit masks (see [`Masks`]; `control` is complemented).
+#[inline(always)]
+unsafe fn classes(v: __m256i) -> [i32; 10] {
+    let eq = |b: u8| _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b as i8));
+    // `[` / `{` and `]` / `}` differ only in bit 0x20, and no other byte folds onto them.
+    let folded = _mm256_or_si256(v, _mm256_set1_epi8(0x20));
+    let folded_eq = |b: u8| _mm256_cmpeq_epi8(folded, _mm256_set1_epi8(b as i8));
+    // max(v, 0x20) == v iff v >= 0x20.
+    let printable = _mm256_cmpeq_epi8(_mm256_max_epu8(v, _mm256_set1_epi8(0x20)), v);
+    [
+        _mm256_movemask_epi8(eq(b'"')),
+        _mm256_movemask_epi8(eq(b'\\')),
+        _mm256_movemask_epi8(folded_eq(b'{')),
+        _mm256_movemask_epi8(folded_eq(b'}')),
+        _mm256_movemask_epi8(_mm256_or_si256(eq(b'{'), eq(b'}'))),
+        _mm256_movemask_epi8(eq(b':')),
+        _mm256_movemask_epi8(eq(b',')),
+        _mm256_movemask_epi8(eq(b' ')),
+        _mm256_movemask_epi8(printable),
+        _mm256_movemask_epi8(v),
+    ]
+}
+
+/// AVX2 classification: 32 bytes per instruction. Only ever inlined into [`validate_avx2`],
+/// which is compiled with AVX2 and PCLMULQDQ.
+struct Avx2;
+
+impl Classify for Avx2 {
+    #[inline(always)]
+    fn classify(block: &[u8; 64]) -> Option<Masks> {
+        // SAFETY: only called from `validate_avx2`, compiled with AVX2 (and run only when the
+        // CPU has it); both 32-byte unaligned loads are inside `block`.
+        unsafe {
+            let lo = _mm256_loadu_si256(block.as_ptr().cast::<__m256i>());
+            let hi = _mm256_loadu_si256(block.as_ptr().add(32).cast::<__m256i>());
+            let (l, h) = (classes(lo), classes(hi));
+            Some(Masks {
+                quote: join(l[0], h[0]),
+                backslash: join(l[1], h[1]),
+                open: join(l[2], h[2]),
+                close: join(l[3], h[3]),
+                curly: join(l[4], h[4]),
+                colon: join(l[5], h[5]),
+                comma: join(l[6], h[6]),
+                space: join(l[7], h[7]),
+                control: !join(l[8], h[8]),
+                high: join(l[9], h[9]),
+            })
+        }
+    }
+
+    #[inline(always)]
+    fn prefix_xor(x: u64) -> u64 {
+        // SAFETY: only called from `validate_avx2`, compiled with PCLMULQDQ.
+        unsafe { prefix_xor(x) }
+    }
 }

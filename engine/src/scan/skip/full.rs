@@ -2,7 +2,7 @@
 //! offsets and reasons.
 
 use super::{
-    byte_at, bytes_below, bytes_equal, error, first_byte, load8, skip_whitespace, vector,
+    byte_at, bytes_below, bytes_equal, error, first_byte, load8, skip_whitespace, validate, vector,
     ScanError, END_OF_INPUT, HIGHS, MAX_DEPTH, ONES, UNTERMINATED_STRING,
 };
 
@@ -65,6 +65,21 @@ impl OpenContainers {
 fn skip_container_full(bytes: &[u8], pos: usize, depth: usize) -> Result<usize, ScanError> {
     // How many containers may be open inside the value, counting the value itself.
     let room = MAX_DEPTH.saturating_sub(depth);
+    // A block at a time when the container is valid; byte by byte, from its start, for the
+    // exact error (or when the block validator leaves it here).
+    if let Some(end) = validate::validate_container(bytes, pos, room) {
+        return Ok(end);
+    }
+    skip_container_bytewise(bytes, pos, room)
+}
+
+/// [`skip_container_full`] byte by byte: the reference for the block validator, and where every
+/// error is found.
+pub(super) fn skip_container_bytewise(
+    bytes: &[u8],
+    pos: usize,
+    room: usize,
+) -> Result<usize, ScanError> {
     let mut open = OpenContainers {
         objects: [0; KIND_WORDS],
         nest: 0,
@@ -332,7 +347,7 @@ pub(super) fn scan_string_full(bytes: &[u8], mut i: usize) -> Result<(usize, boo
 /// `at` is just after a backslash. Checks one escape (a surrogate pair counts as one) and
 /// returns the index after it. Lone surrogates are refused, as in `json::parse`.
 #[inline(always)]
-fn escape(bytes: &[u8], at: usize) -> Result<usize, ScanError> {
+pub(super) fn escape(bytes: &[u8], at: usize) -> Result<usize, ScanError> {
     match bytes.get(at) {
         Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(at + 1),
         Some(b'u') => {

@@ -32,12 +32,16 @@ mod members;
 mod structural;
 #[cfg(test)]
 mod tests;
+mod validate;
+#[cfg(test)]
+mod validate_tests;
 mod vector;
 
 use full::{scan_number_full, scan_string_full, skip_value_full};
 pub(crate) use members::{skip_unneeded_members, MemberStop, Window};
 pub(crate) use structural::skip_rest_structural;
 use structural::{scalar_end, scan_string_structural, skip_value_structural};
+pub(crate) use validate::check_against_json_parse;
 
 /// How much of a skipped region is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

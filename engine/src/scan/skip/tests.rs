@@ -69,11 +69,11 @@ fn nested(levels: usize, open: &str, close: &str) -> Vec<u8> {
 
 // --- Generators -----------------------------------------------------------------------
 
-fn ws() -> impl Strategy<Value = String> {
+pub(super) fn ws() -> impl Strategy<Value = String> {
     "[ \t\n\r]{0,2}"
 }
 
-fn number() -> impl Strategy<Value = String> {
+pub(super) fn number() -> impl Strategy<Value = String> {
     "-?(0|[1-9][0-9]{0,20})(\\.[0-9]{1,20})?([eE][+-]?[0-9]{1,3})?"
 }
 
@@ -94,12 +94,12 @@ fn string_piece() -> impl Strategy<Value = String> {
     ]
 }
 
-fn string() -> impl Strategy<Value = String> {
+pub(super) fn string() -> impl Strategy<Value = String> {
     vec(string_piece(), 0..8).prop_map(|pieces| format!("\"{}\"", pieces.concat()))
 }
 
 /// A valid JSON value without surrounding whitespace.
-fn value() -> impl Strategy<Value = String> {
+pub(super) fn value() -> impl Strategy<Value = String> {
     let leaf = prop_oneof![
         Just("true".to_owned()),
         Just("false".to_owned()),
@@ -134,23 +134,23 @@ fn value() -> impl Strategy<Value = String> {
     })
 }
 
-fn document() -> impl Strategy<Value = String> {
+pub(super) fn document() -> impl Strategy<Value = String> {
     (ws(), value(), ws()).prop_map(|(a, v, b)| a + &v + &b)
 }
 
 /// Bytes that matter to a JSON reader, and some that break UTF-8.
-const ALPHABET: &[u8] =
+pub(super) const ALPHABET: &[u8] =
     b"{}[]\",:\\ \t\n0123456789-+.eEtrufalsnx/bu\x00\x1f\x7f\xff\xc3\xa9\xed\xa0\x80\xf0\x9f";
 
 #[derive(Debug, Clone)]
-enum Edit {
+pub(super) enum Edit {
     Delete(Index),
     Insert(Index, u8),
     Replace(Index, u8),
     Truncate(Index),
 }
 
-fn edit() -> impl Strategy<Value = Edit> {
+pub(super) fn edit() -> impl Strategy<Value = Edit> {
     let byte = select(ALPHABET.to_vec());
     prop_oneof![
         3 => any::<Index>().prop_map(Edit::Delete),
@@ -160,7 +160,7 @@ fn edit() -> impl Strategy<Value = Edit> {
     ]
 }
 
-fn mutated(doc: String, edits: Vec<Edit>) -> Vec<u8> {
+pub(super) fn mutated(doc: String, edits: Vec<Edit>) -> Vec<u8> {
     let mut bytes = doc.into_bytes();
     for edit in edits {
         match edit {
@@ -181,7 +181,7 @@ fn mutated(doc: String, edits: Vec<Edit>) -> Vec<u8> {
 
 /// Inputs for the container skippers: mostly the bytes that steer them, backslashes and
 /// quotes heavily represented.
-fn structural_noise() -> impl Strategy<Value = Vec<u8>> {
+pub(super) fn structural_noise() -> impl Strategy<Value = Vec<u8>> {
     const WEIGHTED: &[u8] = b"\\\\\\\\\"\"\"{}[]ax ,:0\xff";
     vec(select(WEIGHTED.to_vec()), 0..300)
 }

@@ -10,6 +10,7 @@
 ))]
 mod paths {
     use super::super::structural::{scalar_end, SCALAR_END};
+    use super::super::validate::Masks;
     use super::lanes::Block;
     use std::num::NonZeroU32;
 
@@ -87,6 +88,29 @@ mod paths {
         (end > pos).then_some(end)
     }
 
+    /// The classes of the 64 bytes of `block`, for the full-mode block validator.
+    #[inline(always)]
+    pub(in super::super) fn classify64(block: &[u8; 64]) -> Option<Masks> {
+        let mut m = Masks::default();
+        for lane in 0..4 {
+            let v = Block::load(block, 16 * lane)?;
+            let shift = 16 * lane;
+            // `[` / `{` and `]` / `}` differ only in bit 0x20, and no other byte folds onto them.
+            let folded = v.or(Block::splat(0x20));
+            m.quote |= u64::from(v.eq(b'"').mask()) << shift;
+            m.backslash |= u64::from(v.eq(b'\\').mask()) << shift;
+            m.open |= u64::from(folded.eq(b'{').mask()) << shift;
+            m.close |= u64::from(folded.eq(b'}').mask()) << shift;
+            m.curly |= u64::from(v.eq(b'{').or(v.eq(b'}')).mask()) << shift;
+            m.colon |= u64::from(v.eq(b':').mask()) << shift;
+            m.comma |= u64::from(v.eq(b',').mask()) << shift;
+            m.space |= u64::from(v.eq(b' ').mask()) << shift;
+            m.control |= u64::from(v.at_most(0x1f).mask()) << shift;
+            m.high |= u64::from(v.mask()) << shift;
+        }
+        Some(m)
+    }
+
     /// Bit masks of the quotes and of the backslashes among the 64 bytes of `block` (bit i for
     /// byte i).
     #[inline(always)]
@@ -131,9 +155,14 @@ mod paths {
     pub(in super::super) fn quotes64(_: &[u8; 64]) -> Option<(u64, u64)> {
         None
     }
+
+    #[inline(always)]
+    pub(in super::super) fn classify64(_: &[u8; 64]) -> Option<super::super::validate::Masks> {
+        None
+    }
 }
 
-pub(super) use paths::{digit_mask32, digits, plain_string, quotes64, scalar};
+pub(super) use paths::{classify64, digit_mask32, digits, plain_string, quotes64, scalar};
 
 /// 16 bytes in an SSE2 register. The intrinsics are `unsafe` only because they need SSE2, which
 /// this module is compiled with (it is in the x86_64 baseline).
