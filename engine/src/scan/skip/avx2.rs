@@ -6,9 +6,9 @@
 use super::validate::{validate_blocks, Classify, Masks};
 use super::{error, ScanError, END_OF_INPUT, UNTERMINATED_STRING};
 use std::arch::x86_64::{
-    __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_max_epu8, _mm256_movemask_epi8,
-    _mm256_or_si256, _mm256_set1_epi8, _mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_set1_epi8,
-    _mm_set_epi64x,
+    __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_max_epu8, _mm256_min_epu8,
+    _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8, _mm256_sub_epi8, _mm_clmulepi64_si128,
+    _mm_cvtsi128_si64, _mm_set1_epi8, _mm_set_epi64x,
 };
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -164,7 +164,7 @@ fn classify(block: &[u8; 64]) -> (u64, u64, u64, u64) {
 /// Bit i of the result is the XOR of bits 0..=i of `x`: a carry-less multiply by all ones.
 #[target_feature(enable = "pclmulqdq")]
 #[inline]
-fn prefix_xor(x: u64) -> u64 {
+pub(super) fn prefix_xor(x: u64) -> u64 {
     let product = _mm_clmulepi64_si128(_mm_set_epi64x(0, x as i64), _mm_set1_epi8(-1), 0);
     _mm_cvtsi128_si64(product) as u64
 }
@@ -244,13 +244,17 @@ fn join(lo: i32, hi: i32) -> u64 {
 
 /// The classes of 32 bytes as 32-bit masks (see [`Masks`]; `control` is complemented).
 #[inline(always)]
-unsafe fn classes(v: __m256i) -> [i32; 10] {
+unsafe fn classes(v: __m256i) -> [i32; 16] {
     let eq = |b: u8| _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b as i8));
-    // `[` / `{` and `]` / `}` differ only in bit 0x20, and no other byte folds onto them.
+    // `[` / `{`, `]` / `}` and `E` / `e` differ only in bit 0x20, and no other byte folds onto
+    // them.
     let folded = _mm256_or_si256(v, _mm256_set1_epi8(0x20));
     let folded_eq = |b: u8| _mm256_cmpeq_epi8(folded, _mm256_set1_epi8(b as i8));
     // max(v, 0x20) == v iff v >= 0x20.
     let printable = _mm256_cmpeq_epi8(_mm256_max_epu8(v, _mm256_set1_epi8(0x20)), v);
+    // v - '0' <= 9 (unsigned) iff v is a digit: min(v - '0', 9) == v - '0'.
+    let shifted = _mm256_sub_epi8(v, _mm256_set1_epi8(b'0' as i8));
+    let digit = _mm256_cmpeq_epi8(_mm256_min_epu8(shifted, _mm256_set1_epi8(9)), shifted);
     [
         _mm256_movemask_epi8(eq(b'"')),
         _mm256_movemask_epi8(eq(b'\\')),
@@ -262,6 +266,12 @@ unsafe fn classes(v: __m256i) -> [i32; 10] {
         _mm256_movemask_epi8(eq(b' ')),
         _mm256_movemask_epi8(printable),
         _mm256_movemask_epi8(v),
+        _mm256_movemask_epi8(digit),
+        _mm256_movemask_epi8(eq(b'0')),
+        _mm256_movemask_epi8(eq(b'-')),
+        _mm256_movemask_epi8(eq(b'+')),
+        _mm256_movemask_epi8(eq(b'.')),
+        _mm256_movemask_epi8(folded_eq(b'e')),
     ]
 }
 
@@ -289,6 +299,12 @@ impl Classify for Avx2 {
                 space: join(l[7], h[7]),
                 control: !join(l[8], h[8]),
                 high: join(l[9], h[9]),
+                digit: join(l[10], h[10]),
+                zero: join(l[11], h[11]),
+                minus: join(l[12], h[12]),
+                plus: join(l[13], h[13]),
+                dot: join(l[14], h[14]),
+                exponent: join(l[15], h[15]),
             })
         }
     }

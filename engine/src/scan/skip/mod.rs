@@ -27,6 +27,8 @@ use crate::limits::MAX_DEPTH;
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 mod full;
 mod members;
 mod structural;

@@ -49,6 +49,18 @@ pub(super) struct Masks {
     pub(super) control: u64,
     /// Bytes from 0x80.
     pub(super) high: u64,
+    /// `0`-`9`
+    pub(super) digit: u64,
+    /// `0`
+    pub(super) zero: u64,
+    /// `-`
+    pub(super) minus: u64,
+    /// `+`
+    pub(super) plus: u64,
+    /// `.`
+    pub(super) dot: u64,
+    /// `e` `E`
+    pub(super) exponent: u64,
 }
 
 /// How blocks are classified and prefix-XORed on one target.
@@ -109,7 +121,9 @@ static SCALAR_BYTE: [bool; 256] = {
 #[inline]
 pub(super) fn validate_container(bytes: &[u8], start: usize, room: usize) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
-    if let Some(result) = super::avx2::validate_container(bytes, start, room) {
+    if let Some(result) = super::avx512::validate_container(bytes, start, room)
+        .or_else(|| super::avx2::validate_container(bytes, start, room))
+    {
         return result;
     }
     #[cfg(target_arch = "wasm32")]
@@ -239,18 +253,24 @@ struct Follows {
 
 /// The open containers' kinds.
 struct Nesting {
-    /// Open containers (the validated one included).
+    /// Open containers (the validated one included), at most [`MAX_NEST`].
     nest: usize,
-    /// Bit n set: the container at level n (0 = the validated one) is an object.
-    objects: u64,
-    /// Whether the innermost open container is an object.
-    in_object: bool,
+    /// A stack of kinds, innermost at bit 0: bit n set when the container n levels out from
+    /// the innermost is an object.
+    kinds: u64,
 }
 
 impl Nesting {
-    /// Follows the brackets of a block (`open`, `close`, `curly`: outside strings). Returns the
-    /// bytes whose innermost container is an object (a bracket belongs to the container it opens
-    /// or closes) and, if the validated container closes in this block, the index just past it.
+    /// Whether the innermost open container is an object: all ones or all zeros.
+    #[inline(always)]
+    fn in_object(&self) -> u64 {
+        (self.kinds & 1).wrapping_neg()
+    }
+
+    /// Follows the brackets of a block (`open`, `close`, `curly`: outside strings). Returns
+    /// where the innermost container's kind changes (bit k set: byte k's innermost container is
+    /// of the other kind than byte k - 1's, a bracket belonging to the container it opens or
+    /// closes) and, if the validated container closes in this block, the index just past it.
     /// `Err(())`: a bracket of the wrong kind closes, or nesting too deep for this path.
     #[inline(always)]
     fn brackets(
@@ -260,45 +280,90 @@ impl Nesting {
         curly: u64,
         room: usize,
     ) -> Result<(u64, Option<usize>), ()> {
-        let mut objects_mask = 0u64;
-        // Bytes from `last` on belong to the innermost container (until the next bracket).
-        let mut last = 0usize;
+        let limit = room.min(MAX_NEST);
+        let mut changes = 0u64;
         let mut brackets = open | close;
         while brackets != 0 {
-            let k = brackets.trailing_zeros() as usize;
+            let k = brackets.trailing_zeros();
             brackets &= brackets - 1;
-            let object = curly & (1 << k) != 0;
-            if open & (1 << k) != 0 {
-                if self.in_object {
-                    objects_mask |= below(k) & !below(last);
-                }
-                if self.nest >= room || self.nest >= MAX_NEST {
+            let object = (curly >> k) & 1;
+            if (open >> k) & 1 != 0 {
+                if self.nest >= limit {
                     return Err(());
                 }
-                self.objects = self.objects & !(1 << self.nest) | (u64::from(object) << self.nest);
+                changes |= ((self.kinds ^ object) & 1) << k;
+                self.kinds = (self.kinds << 1) | object;
                 self.nest += 1;
-                self.in_object = object;
-                last = k;
             } else {
-                if object != self.in_object {
+                if (self.kinds ^ object) & 1 != 0 {
                     return Err(());
                 }
-                if object {
-                    objects_mask |= below(k + 1) & !below(last);
-                }
+                self.kinds >>= 1;
                 self.nest -= 1;
                 if self.nest == 0 {
-                    return Ok((objects_mask, Some(k + 1)));
+                    return Ok((changes, Some(k as usize + 1)));
                 }
-                self.in_object = self.objects & (1 << (self.nest - 1)) != 0;
-                last = k + 1;
+                // The next byte is in the container around (past the block when k is 63).
+                changes |= (((self.kinds ^ object) & 1) << k) << 1;
             }
         }
-        if self.in_object {
-            objects_mask |= !below(last);
-        }
-        Ok((objects_mask, None))
+        Ok((changes, None))
     }
+}
+
+/// The numbers of a block checked from its masks, all at once: `scalars` are the bytes of
+/// numbers and literals (outside strings), `starts` the first bytes of their runs that start in
+/// this block. Returns the bytes that break the number grammar
+/// (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`) and the run starts left to [`scalar`]:
+/// literals (and anything else not starting like a number), and the run reaching the block's
+/// last byte, which may go on in the next block ([`scalar`] reads past the block; a run carried
+/// in from the previous block was checked there the same way).
+///
+/// A run is a number when it starts with a digit or `-` and each of its bytes is allowed where
+/// it is: `-` first or after the exponent's `e`, `+` only there, and a sign before a digit; `.`
+/// after an integer part's digit and before a digit; `e` after an integer or fraction digit and
+/// before a digit or sign; the run ends in a digit; an integer part's leading `0` is not followed
+/// by a digit. Which part a digit is in follows from what comes before its run of digits (the
+/// number's start or its `-`: integer part; `.`: fraction), spread over the run by one addition.
+/// These local rules admit exactly the grammar: after the integer part only `.` or `e` may come,
+/// after a fraction only `e`, after an exponent nothing.
+#[inline(always)]
+fn numbers(m: &Masks, scalars: u64, starts: u64) -> (u64, u64) {
+    // The run reaching bit 63 (the leading ones of `scalars`).
+    let ones = (!scalars).leading_zeros();
+    let last_run = if ones == 0 {
+        0
+    } else {
+        u64::MAX << (64 - ones)
+    };
+    let number_starts = starts & (m.digit | m.minus) & !last_run;
+    let unchecked = starts & !number_starts;
+    // The bytes of the runs that start at `number_starts`: adding a run's lowest bit clears it.
+    // None reaches bit 63, so nothing carries out.
+    let number = scalars & !scalars.wrapping_add(number_starts);
+    let digit = m.digit & number;
+    let (minus, plus, dot, exponent) = (
+        m.minus & number,
+        m.plus & number,
+        m.dot & number,
+        m.exponent & number,
+    );
+    let digit_starts = digit & !(digit << 1);
+    let integer_starts = digit_starts & (number_starts | ((minus & number_starts) << 1));
+    let fraction_starts = digit_starts & (dot << 1);
+    let integer = digit & !digit.wrapping_add(integer_starts);
+    let fraction = digit & !digit.wrapping_add(fraction_starts);
+    let before_digit = digit >> 1;
+    let mut bad = number & !(digit | minus | plus | dot | exponent);
+    bad |= number & !(number >> 1) & !digit;
+    bad |= (minus | plus | dot) & !before_digit;
+    bad |= minus & !(number_starts | (exponent << 1));
+    bad |= plus & !(exponent << 1);
+    bad |= dot & !(integer << 1);
+    bad |= exponent & !((integer | fraction) << 1);
+    bad |= exponent & !((digit | minus | plus) >> 1);
+    bad |= integer_starts & m.zero & before_digit;
+    (bad, unchecked)
 }
 
 /// The control characters of a block: those that are errors (all of them inside strings, all
@@ -336,11 +401,7 @@ pub(super) fn validate_blocks<C: Classify>(
     room: usize,
 ) -> Option<usize> {
     debug_assert!(matches!(bytes.get(start), Some(b'{' | b'[')));
-    let mut nesting = Nesting {
-        nest: 0,
-        objects: 0,
-        in_object: false,
-    };
+    let mut nesting = Nesting { nest: 0, kinds: 0 };
     let mut follows = Follows::default();
     // All ones when the previous block ended inside a string.
     let mut in_string = 0u64;
@@ -397,10 +458,15 @@ pub(super) fn validate_blocks<C: Classify>(
             & !(m.space | m.control | m.high);
         let scalar_starts = scalars & !((scalars << 1) | scalar_carry);
         scalar_carry = scalars >> 63;
+        let (bad_numbers, unchecked) = numbers(&m, scalars, scalar_starts);
+        errors |= bad_numbers;
 
         let open = m.open & outside;
         let close = m.close & outside;
-        let (objects, end) = nesting.brackets(open, close, m.curly, room).ok()?;
+        // Bit i set: byte i's innermost container is an object.
+        let in_object = nesting.in_object();
+        let (changes, end) = nesting.brackets(open, close, m.curly, room).ok()?;
+        let objects = C::prefix_xor(changes) ^ in_object;
         let in_block = end.map_or(u64::MAX, below);
         if errors & in_block != 0 {
             return None;
@@ -436,10 +502,10 @@ pub(super) fn validate_blocks<C: Classify>(
         if wrong & tokens & in_block != 0 {
             return None;
         }
-        let mut scalar_starts = scalar_starts & in_block;
-        while scalar_starts != 0 {
-            let k = scalar_starts.trailing_zeros() as usize;
-            scalar_starts &= scalar_starts - 1;
+        let mut unchecked = unchecked & in_block;
+        while unchecked != 0 {
+            let k = unchecked.trailing_zeros() as usize;
+            unchecked &= unchecked - 1;
             scalar(bytes, base + k).ok()?;
         }
         if let Some(end) = end {
@@ -484,11 +550,14 @@ pub(crate) fn check_against_json_parse(bytes: &[u8]) -> Result<(), String> {
     }
     if matches!(bytes.get(start), Some(b'{' | b'[')) {
         #[cfg(target_arch = "x86_64")]
-        let native = super::avx2::validate_container(bytes, start, MAX_DEPTH);
+        let native = [
+            super::avx512::validate_container(bytes, start, MAX_DEPTH),
+            super::avx2::validate_container(bytes, start, MAX_DEPTH),
+        ];
         #[cfg(not(target_arch = "x86_64"))]
-        let native = None;
+        let native: [Option<Option<usize>>; 0] = [];
         let portable = validate_blocks::<Lanes>(bytes, start, MAX_DEPTH);
-        for answer in std::iter::once(portable).chain(native) {
+        for answer in std::iter::once(portable).chain(native.into_iter().flatten()) {
             let Some(end) = answer else { continue };
             let bytewise = super::full::skip_container_bytewise(bytes, start, MAX_DEPTH);
             if bytewise != Ok(end) {

@@ -15,13 +15,14 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
 
-/// Every block validator this CPU runs: the portable one, and the AVX2 one when available.
+/// Every block validator this CPU runs: the portable one, and the AVX2 and AVX-512 ones when
+/// available.
 fn validators(bytes: &[u8], start: usize, room: usize) -> Vec<Option<usize>> {
     let mut answers = vec![validate_blocks::<Lanes>(bytes, start, room)];
     #[cfg(target_arch = "x86_64")]
-    if let Some(answer) = super::avx2::validate_container(bytes, start, room) {
-        answers.push(answer);
-    }
+    answers.extend(super::avx2::validate_container(bytes, start, room));
+    #[cfg(target_arch = "x86_64")]
+    answers.extend(super::avx512::validate_container(bytes, start, room));
     // On wasm32 the entry point leaves everything to the byte-by-byte validator (size budget).
     #[cfg(not(target_arch = "wasm32"))]
     answers.push(validate_container(bytes, start, room));
@@ -181,6 +182,37 @@ proptest! {
         };
         let text = " ".repeat(lead) + &body + ",\"next\":1";
         prop_assert_eq!(check(text.as_bytes(), lead, MAX_DEPTH)?, Some(lead + body.len()));
+    }
+
+    /// Runs of number bytes, well formed or not (`1.2.3`, `-01`, `1e+`, `--1`, `.5`, `1e5.0`,
+    /// `0x1`, ...), at every alignment: the block validator's number masks must refuse exactly
+    /// what the number grammar refuses (`check` compares with the byte-by-byte validator and
+    /// `json::parse`), and accept every well-formed one.
+    #[test]
+    fn number_shaped_runs_at_every_alignment(
+        lead in 0usize..64,
+        items in vec(prop_oneof![
+            3 => number(),
+            2 => "[-+.eE0-9]{1,8}",
+            1 => "-?[0-9]{1,3}[.eE+-]{0,2}[0-9]{0,3}[.eE+-]{0,2}[0-9]{0,2}",
+            1 => "[0-9tfnrulsaex.-]{1,6}",
+        ], 1..12),
+        object in any::<bool>(),
+    ) {
+        let body = if object {
+            let members: Vec<String> = items.iter().enumerate().map(|(i, v)| format!("\"k{i}\":{v}")).collect();
+            format!("{{{}}}", members.join(","))
+        } else {
+            format!("[{}]", items.join(","))
+        };
+        let text = " ".repeat(lead) + &body;
+        let valid = json::parse(body.as_bytes()).is_ok();
+        let answer = check(text.as_bytes(), lead, MAX_DEPTH)?;
+        if valid {
+            prop_assert_eq!(answer, Some(lead + body.len()), "refused {:?}", body);
+        } else {
+            prop_assert_eq!(answer, None, "accepted {:?}", body);
+        }
     }
 }
 

@@ -107,6 +107,12 @@ mod paths {
             m.space |= u64::from(v.eq(b' ').mask()) << shift;
             m.control |= u64::from(v.at_most(0x1f).mask()) << shift;
             m.high |= u64::from(v.mask()) << shift;
+            m.digit |= u64::from(v.between(b'0', b'9').mask()) << shift;
+            m.zero |= u64::from(v.eq(b'0').mask()) << shift;
+            m.minus |= u64::from(v.eq(b'-').mask()) << shift;
+            m.plus |= u64::from(v.eq(b'+').mask()) << shift;
+            m.dot |= u64::from(v.eq(b'.').mask()) << shift;
+            m.exponent |= u64::from(folded.eq(b'e').mask()) << shift;
         }
         Some(m)
     }
