@@ -86,6 +86,7 @@ mod prefetch;
 mod reference;
 mod scan;
 mod shared;
+mod sort;
 
 pub use error::{EventError, PatternError};
 pub use matcher::{Matcher, MatcherBuilder, Scratch, Validation};

@@ -111,7 +111,7 @@ pub(crate) fn satisfiable<M: Mask>(
     arena: &[(u32, u32)],
 ) -> bool {
     // A plain integer key: comparing memberships would cost a slice comparison per step.
-    items.sort_unstable_by_key(|item| item.leaf);
+    crate::sort::sort_unstable_by_key(items, |item| item.leaf);
     let accepts = |&(satisfied, contradicted): &(M, M)| {
         satisfied.contains_all(required) && !absence.any_unmet(satisfied, contradicted)
     };

@@ -334,7 +334,7 @@ impl EventState {
                 .iter()
                 .map(|&rule| automaton.added(rule) << 32 | u64::from(rule)),
         );
-        self.ordered.sort_unstable();
+        crate::sort::sort_unstable(&mut self.ordered);
         names.extend(self.ordered.iter().map(|&key| automaton.name(key as u32)));
     }
 

@@ -222,7 +222,7 @@ const FLAT_GROWTH: usize = 2;
 
 impl<K: Ord + Copy> Level<K> {
     fn build(mut ranges: Vec<Range<K>>) -> Self {
-        ranges.sort_unstable_by(Range::order);
+        crate::sort::sort_unstable_by(&mut ranges, Range::order);
         ranges.shrink_to_fit();
         let mut points: Vec<K> = Vec::with_capacity(ranges.len() * 2);
         for range in &ranges {
@@ -232,7 +232,7 @@ impl<K: Ord + Copy> Level<K> {
                 }
             }
         }
-        points.sort_unstable();
+        crate::sort::sort_unstable(&mut points);
         points.dedup();
         points.shrink_to_fit();
         let mut level = Level {

@@ -589,12 +589,12 @@ impl Automaton {
     /// Numbers the live rules' `added` 0, 1, ... in the same order, so the counter has room
     /// again: once per 2^32 names added over the automaton's life, deleted ones included.
     fn renumber_added(&mut self) {
-        // (added, id) packed in a u64, so the sort is one the crate already has (a new
-        // instantiation would cost the WebAssembly module 8 KB for a once-in-2^32 event).
+        // (added, id) packed in a u64, so the sort is one the crate already has (matching's, in
+        // `push_in_order`): a new instantiation would cost code for a once-in-2^32 event.
         let mut order: Vec<u64> = (self.rules.iter().enumerate())
             .filter_map(|(id, rule)| Some(u64::from(rule.as_ref()?.added) << 32 | id as u64))
             .collect();
-        order.sort_unstable();
+        crate::sort::sort_unstable(&mut order);
         for (rank, &packed) in order.iter().enumerate() {
             if let Some(rule) = &mut self.rules[packed as u32 as usize] {
                 rule.added = rank as u32;

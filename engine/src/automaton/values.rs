@@ -475,7 +475,7 @@ impl FieldMachine {
                 }
             });
         }
-        dropped.sort_unstable();
+        crate::sort::sort_unstable(&mut dropped);
         let alive = |out: &Out| match *out {
             Out::Cond(cond) => live(cond),
             Out::Exclude(ab) => dropped.binary_search(&ab).is_err(),

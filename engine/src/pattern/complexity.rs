@@ -96,7 +96,7 @@ fn distinct_patterns<'a>(patterns: &[ComplexityPattern<'a>]) -> Vec<Vec<&'a Wild
             ComplexityPattern::Wildcard(wildcard) => (false, vec![wildcard]),
             ComplexityPattern::AnythingButWildcard(list) => (true, list.iter().collect()),
         };
-        values.sort_by(|a, b| a.source().cmp(b.source()));
+        crate::sort::sort_unstable_by(&mut values, |a, b| a.source().cmp(b.source()));
         values.dedup_by(|a, b| a.source() == b.source());
         let key = (
             is_anything_but,
@@ -310,14 +310,14 @@ impl Automaton {
         for index in 0..direct {
             live.extend_from_slice(&self.states[live[index]].stars);
         }
-        live.sort_unstable();
+        crate::sort::sort_unstable(&mut live);
         live.dedup();
         live
     }
 
     fn count(&self, live: &[usize]) -> usize {
         let mut units: Vec<usize> = live.iter().map(|&state| self.states[state].unit).collect();
-        units.sort_unstable();
+        crate::sort::sort_unstable(&mut units);
         units.dedup();
         units.len()
     }
@@ -334,7 +334,7 @@ impl Automaton {
             .iter()
             .flat_map(|&state| self.states[state].bytes.iter().copied())
             .collect();
-        edges.sort_unstable();
+        crate::sort::sort_unstable(&mut edges);
         let mut successors = Vec::new();
         for same_byte in edges.chunk_by(|a, b| a.0 == b.0) {
             let next = looping
