@@ -101,7 +101,7 @@ struct Reader<'a, 'm> {
     mode: SkipMode,
     state: &'a mut EventState,
     buffers: &'a mut ReadBuffers,
-    /// Structural mode's classified bytes, for skipping unneeded members.
+    /// Classified bytes kept for skipping unneeded members.
     window: Window,
 }
 
@@ -170,7 +170,8 @@ impl Reader<'_, '_> {
         }
     }
 
-    /// [`Reader::object`] under full validation: every member is read.
+    /// [`Reader::object`] under full validation: every member is read (unneeded ones checked
+    /// and passed over in runs).
     fn object_full(&mut self, node: u32, depth: usize) -> Result<()> {
         let level = self.automaton.paths.level(node);
         if self.empty_object() {
@@ -178,7 +179,24 @@ impl Reader<'_, '_> {
         }
         loop {
             self.expect_key()?;
-            let child = self.key(level)?;
+            let found =
+                skip_unneeded_members(self.bytes, self.pos, &mut self.window, true, |key| {
+                    level.step(key)
+                });
+            let child = match found {
+                MemberStop::Needed { close, found } => {
+                    self.pos = close + 1;
+                    Some(found)
+                }
+                MemberStop::Key(at) => {
+                    self.pos = at;
+                    self.key(level)?
+                }
+                MemberStop::Closed(end) => {
+                    self.pos = end;
+                    return Ok(());
+                }
+            };
             self.colon()?;
             match child {
                 Some((child, _)) => {
@@ -207,9 +225,10 @@ impl Reader<'_, '_> {
         }
         loop {
             self.expect_key()?;
-            let found = skip_unneeded_members(self.bytes, self.pos, &mut self.window, |key| {
-                level.step(key)
-            });
+            let found =
+                skip_unneeded_members(self.bytes, self.pos, &mut self.window, false, |key| {
+                    level.step(key)
+                });
             let child = match found {
                 MemberStop::Needed { close, found } => {
                     self.pos = close + 1;

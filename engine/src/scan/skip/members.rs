@@ -1,4 +1,4 @@
-//! Structural mode: fast-forwarding over the members of an object that no rule needs.
+//! Fast-forwarding over the members of an object that no rule needs.
 //!
 //! Most members an event holds are unneeded, and in compact JSON most of them look alike:
 //! `"key":"text",` or `"key":123,`. Read one at a time, each costs a vector scan per string and
@@ -7,7 +7,14 @@
 //! lookup. Anything else (whitespace, escapes, containers, malformed input, a member that fits
 //! in no window) is handed back to the ordinary reader at the member's key, which decides it as
 //! it always did: this path only skips what that reader would skip, to the same place.
+//!
+//! Under full validation the same walk also vouches for everything it passes: the window then
+//! also flags control characters and non-ASCII bytes, which (like backslashes) end what it
+//! takes, so every key and string it passes is plain ASCII; numbers are checked against the
+//! grammar, literals spelled out, and `:` `,` `}` are where the walk expects them. What it
+//! cannot vouch for goes back to the reader, which checks it byte by byte.
 
+use super::full::number_in_window;
 use super::vector::{quotes64, scalar};
 
 /// Where [`skip_unneeded_members`] stopped.
@@ -27,7 +34,9 @@ pub(crate) enum MemberStop<T> {
 pub(crate) struct Window {
     start: usize,
     quotes: u64,
-    backslashes: u64,
+    /// Backslashes and, under full validation, control characters and non-ASCII bytes: the
+    /// walk stops before the first one.
+    stops: u64,
 }
 
 impl Default for Window {
@@ -35,7 +44,7 @@ impl Default for Window {
         Window {
             start: usize::MAX,
             quotes: 0,
-            backslashes: 0,
+            stops: 0,
         }
     }
 }
@@ -43,14 +52,16 @@ impl Default for Window {
 /// A window is reused while at least this many of its bytes lie at or after the key.
 const REUSE_AT_LEAST: usize = 32;
 
-/// `pos` is the opening quote of a key in an object read in structural mode. Skips the members
-/// whose key `lookup` answers `None` for, while they are compact and plain (see the module
-/// docs), and says where it stopped. `window` is the reader's, kept across calls on one event.
+/// `pos` is the opening quote of a key in an object. Skips the members whose key `lookup`
+/// answers `None` for, while they are compact and plain (see the module docs), and says where it
+/// stopped; `full` (full validation) also checks what it skips. `window` is the reader's, kept
+/// across calls on one event (always with the same `full`).
 #[inline]
 pub(crate) fn skip_unneeded_members<T>(
     bytes: &[u8],
     mut pos: usize,
     window: &mut Window,
+    full: bool,
     lookup: impl Fn(&[u8]) -> Option<T>,
 ) -> MemberStop<T> {
     let mut fresh = false;
@@ -58,7 +69,7 @@ pub(crate) fn skip_unneeded_members<T>(
         .checked_sub(window.start)
         .is_some_and(|offset| offset <= 64 - REUSE_AT_LEAST);
     if !reusable {
-        if !window.load(bytes, pos) {
+        if !window.load(bytes, pos, full) {
             return MemberStop::Key(pos);
         }
         fresh = true;
@@ -71,11 +82,10 @@ pub(crate) fn skip_unneeded_members<T>(
         let first_key = (pos - base) as u32;
         // The opening quote of the member's key, in the window.
         let mut key = first_key;
-        // Bytes at and after the first backslash may be escaped: nothing there is trusted. The
+        // Bytes at and after the first backslash may be escaped (and, under full validation,
+        // the first control or non-ASCII byte needs checking): nothing there is taken. The
         // last byte is left out too, so that the byte after a delimiter is always in the window.
-        let limit = (window.backslashes & (u64::MAX << key))
-            .trailing_zeros()
-            .min(63);
+        let limit = (window.stops & (u64::MAX << key)).trailing_zeros().min(63);
         // The quotes from the key's on, before `limit`, taken lowest first: finding the next
         // one is a single bit operation, so members' positions do not wait on one another.
         let mut rest = window.quotes & (u64::MAX << key) & !(u64::MAX << limit);
@@ -116,9 +126,14 @@ pub(crate) fn skip_unneeded_members<T>(
                     quote + 1
                 }
                 b'{' | b'[' => return MemberStop::Key(key_at),
-                // A scalar ends where the reader's scalar scan ends it; `None` covers the
-                // cases it leaves to the general code. Quotes inside it are passed over.
-                _ => match scalar(bytes, base + value as usize) {
+                // A scalar ends where the reader's scalar scan ends it (under full validation,
+                // where a well-formed one ends); `None` covers the cases it leaves to the general
+                // code. Quotes inside it are passed over.
+                _ => match if full {
+                    checked_scalar(bytes, base + value as usize)
+                } else {
+                    scalar(bytes, base + value as usize)
+                } {
                     Some(end) if end - base < limit as usize => {
                         let after = (end - base) as u32;
                         rest &= u64::MAX << after;
@@ -144,27 +159,44 @@ pub(crate) fn skip_unneeded_members<T>(
         if fresh && key == first_key {
             return MemberStop::Key(key_at);
         }
-        if !window.load(bytes, key_at) {
+        if !window.load(bytes, key_at, full) {
             return MemberStop::Key(key_at);
         }
         (pos, fresh) = (key_at, true);
     }
 }
 
+/// Full validation: `bytes[pos]` starts a value that is neither a string nor a container. The
+/// index just past it when it is a well-formed number ending within the 32 bytes at `pos`, or a
+/// literal; `None` otherwise (the reader then checks it). Whether the byte after it may follow a
+/// value is the caller's check.
+#[inline(always)]
+fn checked_scalar(bytes: &[u8], pos: usize) -> Option<usize> {
+    let word: &[u8] = match bytes.get(pos)? {
+        b'-' | b'0'..=b'9' => return number_in_window(bytes, pos),
+        b't' => b"true",
+        b'f' => b"false",
+        b'n' => b"null",
+        _ => return None,
+    };
+    bytes[pos..].starts_with(word).then_some(pos + word.len())
+}
+
 impl Window {
-    /// Classify the 64 bytes at `pos`; `false` (and the window emptied) when fewer remain or
-    /// the target has no vector instructions for it.
+    /// Classify the 64 bytes at `pos` (with `full`, flagging control characters and non-ASCII
+    /// bytes too); `false` (and the window emptied) when fewer remain or the target has no
+    /// vector instructions for it.
     #[inline]
-    fn load(&mut self, bytes: &[u8], pos: usize) -> bool {
+    fn load(&mut self, bytes: &[u8], pos: usize, full: bool) -> bool {
         let masks = bytes
             .get(pos..pos.saturating_add(64))
-            .and_then(|block| quotes64(block.try_into().ok()?));
+            .and_then(|block| quotes64(block.try_into().ok()?, full));
         match masks {
-            Some((quotes, backslashes)) => {
+            Some((quotes, stops)) => {
                 *self = Window {
                     start: pos,
                     quotes,
-                    backslashes,
+                    stops,
                 };
                 true
             }
@@ -182,22 +214,22 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// What reading member by member, as the reader does, finds from the key at `pos`: the
-    /// members' key quotes in order, and how the object goes on after them (`None`: an error
-    /// or the end of input, where the fast path must have handed over by then).
+    /// What reading member by member, as the reader does in `mode`, finds from the key at
+    /// `pos`: the members' key quotes in order, and how the object goes on after them (`None`:
+    /// an error or the end of input, where the fast path must have handed over by then).
     fn member_by_member(
         bytes: &[u8],
         mut pos: usize,
+        mode: SkipMode,
         needed: &impl Fn(&[u8]) -> Option<usize>,
     ) -> (Vec<usize>, Option<MemberStop<usize>>) {
-        let structural = SkipMode::Structural;
         let mut keys = Vec::new();
         loop {
             if bytes.get(pos) != Some(&b'"') {
                 return (keys, None);
             }
             keys.push(pos);
-            let Ok((close, escaped)) = scan_string(bytes, pos + 1, structural) else {
+            let Ok((close, escaped)) = scan_string(bytes, pos + 1, mode) else {
                 return (keys, None);
             };
             if escaped {
@@ -211,7 +243,7 @@ mod tests {
                 return (keys, None);
             }
             let value = skip_whitespace(bytes, colon + 1);
-            let Ok(end) = skip_value(bytes, value, 1, structural) else {
+            let Ok(end) = skip_value(bytes, value, 1, mode) else {
                 return (keys, None);
             };
             let after = skip_whitespace(bytes, end);
@@ -245,6 +277,17 @@ mod tests {
             Just("tru\"e"),
             Just(""),
             Just("\"a rather long string value, to straddle windows now and then\""),
+            // Wrong under full validation only.
+            Just("01"),
+            Just("1."),
+            Just("-"),
+            Just("1e"),
+            Just("nul"),
+            Just("truex"),
+            Just("\"\u{1}\""),
+            Just("\"caf\u{e9}\""),
+            Just("\"\\x\""),
+            Just("1.5e+3"),
         ];
         let space = prop_oneof![Just(""), Just(""), Just(""), Just(" "), Just("\n")];
         (space.clone(), key, space.clone(), value, space)
@@ -253,7 +296,8 @@ mod tests {
 
     proptest::proptest! {
         /// The fast path stops at a member the reader reaches, or where the reader's walk ends
-        /// (a needed key, the object's end), never anywhere else.
+        /// (a needed key, the object's end), never anywhere else; under full validation it
+        /// never passes what the reader would refuse.
         #[test]
         fn stops_where_the_reader_would(
             lead in 0usize..70,
@@ -261,19 +305,21 @@ mod tests {
             close in prop_oneof![Just("}"), Just("]"), Just(" }"), Just("")],
             tail in 0usize..80,
             preload in proptest::option::of(0usize..40),
+            full in proptest::bool::ANY,
         ) {
+            let mode = if full { SkipMode::Full } else { SkipMode::Structural };
             let text = format!("{}{}{}{}", " ".repeat(lead), members.join(","), close, "x".repeat(tail));
             let bytes = text.as_bytes();
             let needed = |key: &[u8]| key.starts_with(b"needed").then_some(key.len());
             // The reader starts at a key.
             let lead = skip_whitespace(bytes, lead);
-            let (keys, end) = member_by_member(bytes, lead, &needed);
+            let (keys, end) = member_by_member(bytes, lead, mode, &needed);
             let mut window = Window::default();
             if let Some(back) = preload {
                 // A window kept from an earlier call, loaded before the key.
-                window.load(bytes, lead.saturating_sub(back));
+                window.load(bytes, lead.saturating_sub(back), full);
             }
-            match skip_unneeded_members(bytes, lead, &mut window, needed) {
+            match skip_unneeded_members(bytes, lead, &mut window, full, needed) {
                 MemberStop::Key(at) => prop_assert!(keys.contains(&at), "{at} in {keys:?}"),
                 stop => prop_assert_eq!(Some(stop), end),
             }

@@ -341,29 +341,34 @@ fn numbers(m: &Masks, scalars: u64, starts: u64) -> (u64, u64) {
     // The bytes of the runs that start at `number_starts`: adding a run's lowest bit clears it.
     // None reaches bit 63, so nothing carries out.
     let number = scalars & !scalars.wrapping_add(number_starts);
-    let digit = m.digit & number;
-    let (minus, plus, dot, exponent) = (
-        m.minus & number,
-        m.plus & number,
-        m.dot & number,
-        m.exponent & number,
-    );
+    // The class masks are not narrowed to `number`: a number's neighbours are outside strings
+    // and not scalar bytes, so nothing from elsewhere runs into it; `bad` is narrowed at the
+    // end instead.
+    let Masks {
+        digit,
+        minus,
+        plus,
+        dot,
+        exponent,
+        ..
+    } = *m;
     let digit_starts = digit & !(digit << 1);
     let integer_starts = digit_starts & (number_starts | ((minus & number_starts) << 1));
     let fraction_starts = digit_starts & (dot << 1);
     let integer = digit & !digit.wrapping_add(integer_starts);
     let fraction = digit & !digit.wrapping_add(fraction_starts);
     let before_digit = digit >> 1;
-    let mut bad = number & !(digit | minus | plus | dot | exponent);
-    bad |= number & !(number >> 1) & !digit;
+    // Every byte that is not a digit is followed by a digit, or a sign after `e`: so the run
+    // also ends in a digit.
+    let mut bad = !(digit | minus | plus | dot | exponent);
     bad |= (minus | plus | dot) & !before_digit;
+    bad |= exponent & !((digit | minus | plus) >> 1);
     bad |= minus & !(number_starts | (exponent << 1));
     bad |= plus & !(exponent << 1);
     bad |= dot & !(integer << 1);
     bad |= exponent & !((integer | fraction) << 1);
-    bad |= exponent & !((digit | minus | plus) >> 1);
     bad |= integer_starts & m.zero & before_digit;
-    (bad, unchecked)
+    (bad & number, unchecked)
 }
 
 /// The control characters of a block: those that are errors (all of them inside strings, all

@@ -117,17 +117,21 @@ mod paths {
         Some(m)
     }
 
-    /// Bit masks of the quotes and of the backslashes among the 64 bytes of `block` (bit i for
-    /// byte i).
+    /// Bit masks of the quotes and of the stops among the 64 bytes of `block` (bit i for byte
+    /// i): backslashes, and when `full` also bytes below 0x20 or above 0x7f.
     #[inline(always)]
-    pub(in super::super) fn quotes64(block: &[u8; 64]) -> Option<(u64, u64)> {
-        let (mut quotes, mut backslashes) = (0, 0);
+    pub(in super::super) fn quotes64(block: &[u8; 64], full: bool) -> Option<(u64, u64)> {
+        let (mut quotes, mut stops) = (0, 0);
         for lane in 0..4 {
             let v = Block::load(block, 16 * lane)?;
+            let mut stop = v.eq(b'\\');
+            if full {
+                stop = stop.or(v.below_or_high(0x20));
+            }
             quotes |= u64::from(v.eq(b'"').mask()) << (16 * lane);
-            backslashes |= u64::from(v.eq(b'\\').mask()) << (16 * lane);
+            stops |= u64::from(stop.mask()) << (16 * lane);
         }
-        Some((quotes, backslashes))
+        Some((quotes, stops))
     }
 }
 
@@ -158,7 +162,7 @@ mod paths {
     }
 
     #[inline(always)]
-    pub(in super::super) fn quotes64(_: &[u8; 64]) -> Option<(u64, u64)> {
+    pub(in super::super) fn quotes64(_: &[u8; 64], _: bool) -> Option<(u64, u64)> {
         None
     }
 
