@@ -209,8 +209,8 @@ fn escape_errors(bytes: &[u8], base: usize, mut starts: u64, until: &mut usize) 
 }
 
 /// Whether `text` is valid UTF-8: simdutf8 (AVX2 / SSE4.2 detected at run time) natively; on
-/// wasm32 the standard library's check, already in the module, which keeps simdutf8's code out
-/// of the size budget (non-ASCII text is rare in events, and checked once per container).
+/// wasm32 the standard library's check, already in the module (the block validator is off
+/// there; see [`validate_container`]).
 #[inline]
 fn utf8(text: &[u8]) -> bool {
     #[cfg(not(target_arch = "wasm32"))]
