@@ -94,6 +94,14 @@ enum Flow {
     Stop,
 }
 
+/// What [`Reader::member`] found next in an object.
+enum Member {
+    /// A key has been read (`pos` is past it): where it leads, as [`Reader::key`] says.
+    Key(Option<(u32, bool)>),
+    /// The object has ended (`pos` is past its `}`).
+    End,
+}
+
 struct Reader<'a, 'm> {
     automaton: &'m Automaton,
     bytes: &'a [u8],
@@ -179,23 +187,8 @@ impl Reader<'_, '_> {
         }
         loop {
             self.expect_key()?;
-            let found =
-                skip_unneeded_members(self.bytes, self.pos, &mut self.window, true, |key| {
-                    level.step(key)
-                });
-            let child = match found {
-                MemberStop::Needed { close, found } => {
-                    self.pos = close + 1;
-                    Some(found)
-                }
-                MemberStop::Key(at) => {
-                    self.pos = at;
-                    self.key(level)?
-                }
-                MemberStop::Closed(end) => {
-                    self.pos = end;
-                    return Ok(());
-                }
+            let Member::Key(child) = self.member(level, true)? else {
+                return Ok(());
             };
             self.colon()?;
             match child {
@@ -225,23 +218,8 @@ impl Reader<'_, '_> {
         }
         loop {
             self.expect_key()?;
-            let found =
-                skip_unneeded_members(self.bytes, self.pos, &mut self.window, false, |key| {
-                    level.step(key)
-                });
-            let child = match found {
-                MemberStop::Needed { close, found } => {
-                    self.pos = close + 1;
-                    Some(found)
-                }
-                MemberStop::Key(at) => {
-                    self.pos = at;
-                    self.key(level)?
-                }
-                MemberStop::Closed(end) => {
-                    self.pos = end;
-                    return Ok(Flow::Continue);
-                }
+            let Member::Key(child) = self.member(level, false)? else {
+                return Ok(Flow::Continue);
             };
             self.colon()?;
             match child {
@@ -263,6 +241,32 @@ impl Reader<'_, '_> {
                 return Ok(Flow::Continue);
             }
         }
+    }
+
+    /// `pos` is a member's key (its opening quote): passes over the unneeded compact members
+    /// from there in runs (checking them under full validation), then reads the next key, if
+    /// the object goes on. The key read is looked up at `level` (see [`Reader::key`]). `full`
+    /// is `self.mode == SkipMode::Full`, passed as a constant so that each caller gets the
+    /// walk for its own mode.
+    #[inline(always)]
+    fn member(&mut self, level: Level<'_>, full: bool) -> Result<Member> {
+        let found = skip_unneeded_members(self.bytes, self.pos, &mut self.window, full, |key| {
+            level.step(key)
+        });
+        Ok(match found {
+            MemberStop::Needed { close, found } => {
+                self.pos = close + 1;
+                Member::Key(Some(found))
+            }
+            MemberStop::Key(at) => {
+                self.pos = at;
+                Member::Key(self.key(level)?)
+            }
+            MemberStop::Closed(end) => {
+                self.pos = end;
+                Member::End
+            }
+        })
     }
 
     /// Past `{`: whether the object is empty (then its `}` is consumed).

@@ -86,24 +86,41 @@ impl BlockState {
     }
 }
 
-/// 0: not probed yet, 1: no AVX2 + PCLMULQDQ + POPCNT, 2: available.
-static AVAILABLE: AtomicU8 = AtomicU8::new(0);
+/// The answer of a CPU feature probe, found once and then remembered.
+pub(super) struct Detected(AtomicU8);
+
+impl Detected {
+    pub(super) const fn new() -> Self {
+        Detected(AtomicU8::new(0))
+    }
+
+    /// `probe`'s answer, running it only the first time (0: not probed yet, 1: no, 2: yes).
+    #[inline]
+    pub(super) fn get(&self, probe: impl FnOnce() -> bool) -> bool {
+        match self.0.load(Ordering::Relaxed) {
+            2 => true,
+            1 => false,
+            _ => {
+                let yes = probe();
+                self.0.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
+                yes
+            }
+        }
+    }
+}
+
+/// AVX2, PCLMULQDQ and POPCNT.
+static AVAILABLE: Detected = Detected::new();
 
 #[inline]
 fn available() -> bool {
-    match AVAILABLE.load(Ordering::Relaxed) {
-        2 => true,
-        1 => false,
-        _ => {
-            // Every AVX2 CPU has POPCNT, but it is a feature of its own: without it enabled the
-            // depth counts compile to a dozen-instruction bit-twiddling sequence each.
-            let yes = std::is_x86_feature_detected!("avx2")
-                && std::is_x86_feature_detected!("pclmulqdq")
-                && std::is_x86_feature_detected!("popcnt");
-            AVAILABLE.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
-            yes
-        }
-    }
+    AVAILABLE.get(|| {
+        // Every AVX2 CPU has POPCNT, but it is a feature of its own: without it enabled the
+        // depth counts compile to a dozen-instruction bit-twiddling sequence each.
+        std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("pclmulqdq")
+            && std::is_x86_feature_detected!("popcnt")
+    })
 }
 
 /// The AVX2 container skipper, or `None` when the CPU lacks AVX2, PCLMULQDQ or POPCNT.
@@ -203,20 +220,12 @@ fn skip_container_avx2(bytes: &[u8], start: usize, room: usize) -> Result<usize,
     Err(state.end_of_input(bytes.len()))
 }
 
-/// 0: not probed yet, 1: no AVX2 + PCLMULQDQ + POPCNT + BMI1, 2: available.
-static VALIDATOR_AVAILABLE: AtomicU8 = AtomicU8::new(0);
+/// AVX2, PCLMULQDQ, POPCNT and BMI1.
+static VALIDATOR_AVAILABLE: Detected = Detected::new();
 
 #[inline]
 fn validator_available() -> bool {
-    match VALIDATOR_AVAILABLE.load(Ordering::Relaxed) {
-        2 => true,
-        1 => false,
-        _ => {
-            let yes = available() && std::is_x86_feature_detected!("bmi1");
-            VALIDATOR_AVAILABLE.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
-            yes
-        }
-    }
+    VALIDATOR_AVAILABLE.get(|| available() && std::is_x86_feature_detected!("bmi1"))
 }
 
 /// The full-mode block validator ([`super::validate`]) with AVX2 classification and a

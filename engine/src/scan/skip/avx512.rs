@@ -3,31 +3,25 @@
 //! AVX2 needs two compares, two movemasks and a join per class. Detected at run time; the AVX2
 //! and portable classifiers answer on CPUs without it.
 
+use super::avx2::Detected;
 use super::validate::{validate_blocks, Classify, Masks};
 use std::arch::x86_64::{
     __m512i, _mm512_cmpeq_epi8_mask, _mm512_cmplt_epu8_mask, _mm512_loadu_si512,
     _mm512_movepi8_mask, _mm512_or_si512, _mm512_set1_epi8, _mm512_sub_epi8,
 };
-use std::sync::atomic::{AtomicU8, Ordering};
 
-/// 0: not probed yet, 1: not available, 2: available.
-static AVAILABLE: AtomicU8 = AtomicU8::new(0);
+/// AVX-512 F and BW, PCLMULQDQ, POPCNT and BMI1.
+static AVAILABLE: Detected = Detected::new();
 
 #[inline]
 fn available() -> bool {
-    match AVAILABLE.load(Ordering::Relaxed) {
-        2 => true,
-        1 => false,
-        _ => {
-            let yes = std::is_x86_feature_detected!("avx512f")
-                && std::is_x86_feature_detected!("avx512bw")
-                && std::is_x86_feature_detected!("pclmulqdq")
-                && std::is_x86_feature_detected!("popcnt")
-                && std::is_x86_feature_detected!("bmi1");
-            AVAILABLE.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
-            yes
-        }
-    }
+    AVAILABLE.get(|| {
+        std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512bw")
+            && std::is_x86_feature_detected!("pclmulqdq")
+            && std::is_x86_feature_detected!("popcnt")
+            && std::is_x86_feature_detected!("bmi1")
+    })
 }
 
 /// The block validator with AVX-512 classification, or `None` when the CPU lacks AVX-512 BW,

@@ -331,6 +331,18 @@ impl Nesting {
 /// after a fraction only `e`, after an exponent nothing.
 #[inline(always)]
 fn numbers(m: &Masks, scalars: u64, starts: u64) -> (u64, u64) {
+    // The class masks are not narrowed to the numbers: a number's neighbours are outside
+    // strings and not scalar bytes, so nothing from elsewhere runs into it; `bad` is narrowed at
+    // the end instead.
+    let Masks {
+        digit,
+        zero,
+        minus,
+        plus,
+        dot,
+        exponent,
+        ..
+    } = *m;
     // The run reaching bit 63 (the leading ones of `scalars`).
     let ones = (!scalars).leading_zeros();
     let last_run = if ones == 0 {
@@ -338,22 +350,11 @@ fn numbers(m: &Masks, scalars: u64, starts: u64) -> (u64, u64) {
     } else {
         u64::MAX << (64 - ones)
     };
-    let number_starts = starts & (m.digit | m.minus) & !last_run;
+    let number_starts = starts & (digit | minus) & !last_run;
     let unchecked = starts & !number_starts;
     // The bytes of the runs that start at `number_starts`: adding a run's lowest bit clears it.
     // None reaches bit 63, so nothing carries out.
     let number = scalars & !scalars.wrapping_add(number_starts);
-    // The class masks are not narrowed to `number`: a number's neighbours are outside strings
-    // and not scalar bytes, so nothing from elsewhere runs into it; `bad` is narrowed at the
-    // end instead.
-    let Masks {
-        digit,
-        minus,
-        plus,
-        dot,
-        exponent,
-        ..
-    } = *m;
     let digit_starts = digit & !(digit << 1);
     let integer_starts = digit_starts & (number_starts | ((minus & number_starts) << 1));
     let fraction_starts = digit_starts & (dot << 1);
@@ -369,7 +370,7 @@ fn numbers(m: &Masks, scalars: u64, starts: u64) -> (u64, u64) {
     bad |= plus & !(exponent << 1);
     bad |= dot & !(integer << 1);
     bad |= exponent & !((integer | fraction) << 1);
-    bad |= integer_starts & m.zero & before_digit;
+    bad |= integer_starts & zero & before_digit;
     (bad & number, unchecked)
 }
 
